@@ -1,0 +1,41 @@
+"""Settings: the only reader of the environment (pydantic-settings, prefix ``AFTERSALES_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field can be set as ``AFTERSALES_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="AFTERSALES_", extra="ignore")
+
+    database_url: str = "sqlite:///aftersales.db"
+    """SQLAlchemy URL of the operational store (SQLite file by default; ``postgresql+psycopg://...``)."""
+
+    reporting_timezone: str = "UTC"
+    """IANA zone in which calendar periods (day, month, quarter) are cut."""
+
+    import_batch_size: int = 5_000
+    """Rows per transaction when importing files."""
+
+    @field_validator("reporting_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name such as Europe/Oslo)") from None
+        return v
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,328 @@
+"""The canonical data contract: every importer maps onto it, every metric reads it.
+
+Defined once here; the SQL tables (``adapters/sql/tables.py``), the Arrow schemas the generator
+writes, the importer's validation and ``docs/data-contract.md`` are all derived from it.
+
+Types are logical:
+
+=========== ======================================= =========================================
+type        in the store (SQLite / PostgreSQL)      in analytics (Arrow / Ibis)
+=========== ======================================= =========================================
+string      VARCHAR / TEXT                          string
+int         BIGINT                                  int64
+bool        BOOLEAN                                 bool
+money       NUMERIC(18, 2) (exact)                  float64
+timestamp   TIMESTAMP WITH TIME ZONE, UTC           timestamp[us, tz=UTC]
+date        DATE                                    date32
+json        TEXT holding a JSON object              string (JSON text)
+=========== ======================================= =========================================
+
+Time stamps must carry a zone on input (``2024-03-01T10:00:00+01:00``); they are stored in UTC.
+Calendar periods (month, quarter) are cut in the business's reporting time zone
+(``Settings.reporting_timezone``), never in the server's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+from aftersales.core.errors import ContractError
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "TABLES",
+    "Column",
+    "LogicalType",
+    "Table",
+    "arrow_schema",
+    "get_table",
+]
+
+CONTRACT_VERSION = "1"
+
+LogicalType = Literal["string", "int", "bool", "money", "timestamp", "date", "json"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    type: LogicalType
+    description: str
+    required: bool = False
+    references: str | None = None  # "table.column" foreign key
+    choices: tuple[str, ...] | None = None  # allowed values for a string column
+    minimum: float | None = None  # inclusive lower bound for numbers
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table: its columns and its natural key (the upsert key)."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required or c.name in self.key)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise ContractError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def parents(self) -> dict[str, tuple[str, str]]:
+        """``{column: (parent_table, parent_column)}`` for every foreign key."""
+        out: dict[str, tuple[str, str]] = {}
+        for c in self.columns:
+            if c.references:
+                t, col = c.references.split(".")
+                out[c.name] = (t, col)
+        return out
+
+
+def _c(name: str, type_: LogicalType, description: str, **kw: object) -> Column:
+    return Column(name, type_, description, **kw)  # type: ignore[arg-type]
+
+
+ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "returned", "cancelled")
+SUBSCRIPTION_STATUSES = ("trialing", "active", "paused", "cancelled")
+SURVEY_KINDS = ("nps", "csat", "ces")
+COST_KINDS = ("acquisition", "retention", "service")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "customers",
+            "One row per customer (a person or account that can buy).",
+            (
+                _c("customer_id", "string", "Stable identifier from the source system.", required=True),
+                _c("email", "string", "E-mail address (PII: never logged)."),
+                _c("phone", "string", "Phone number in E.164 where known (PII: never logged)."),
+                _c("name", "string", "Display name (PII)."),
+                _c("country", "string", "ISO 3166-1 alpha-2 country code."),
+                _c("acquisition_channel", "string", "Channel that acquired the customer (organic, paid_search, ...)."),
+                _c("created_at", "timestamp", "When the customer was created / first seen."),
+                _c("email_consent", "bool", "May receive marketing e-mail.", default=False),
+                _c("sms_consent", "bool", "May receive marketing SMS / phone messages.", default=False),
+            ),
+            ("customer_id",),
+        ),
+        Table(
+            "products",
+            "The catalogue: what can be sold and serviced.",
+            (
+                _c("product_id", "string", "Stable product / SKU identifier.", required=True),
+                _c("name", "string", "Product name."),
+                _c("category", "string", "Category (for segments and lifecycle journeys)."),
+                _c("price", "money", "List price per unit.", minimum=0),
+                _c("unit_cost", "money", "Cost of goods per unit.", minimum=0),
+                _c("service_interval_days", "int", "Recommended maintenance / service interval in days.", minimum=1),
+                _c("warranty_days", "int", "Warranty length in days.", minimum=0),
+            ),
+            ("product_id",),
+        ),
+        Table(
+            "orders",
+            "One row per order. Revenue is net of discounts, before tax and shipping.",
+            (
+                _c("order_id", "string", "Stable order identifier.", required=True),
+                _c("customer_id", "string", "Who ordered.", required=True, references="customers.customer_id"),
+                _c("status", "string", "Lifecycle status.", choices=ORDER_STATUSES, default="placed"),
+                _c("ordered_at", "timestamp", "When the order was placed.", required=True),
+                _c("delivered_at", "timestamp", "When it was delivered (null until then)."),
+                _c("returned_at", "timestamp", "When it was returned (null if not returned)."),
+                _c("cancelled_at", "timestamp", "When it was cancelled (null if not cancelled)."),
+                _c("currency", "string", "ISO 4217 currency code.", default="USD"),
+                _c(
+                    "revenue",
+                    "money",
+                    "Order revenue net of discount, excluding tax and shipping.",
+                    required=True,
+                    minimum=0,
+                ),
+                _c("discount", "money", "Discount granted on the order.", minimum=0, default=0),
+                _c("cost_of_goods", "money", "Cost of the goods sold in the order.", minimum=0),
+                _c("channel", "string", "Sales channel (web, store, marketplace, ...)."),
+            ),
+            ("order_id",),
+        ),
+        Table(
+            "order_lines",
+            "The items of an order.",
+            (
+                _c("order_id", "string", "The order.", required=True, references="orders.order_id"),
+                _c("line_number", "int", "1-based position in the order.", required=True, minimum=1),
+                _c("product_id", "string", "The product.", required=True, references="products.product_id"),
+                _c("quantity", "int", "Units.", required=True, minimum=0),
+                _c(
+                    "unit_price",
+                    "money",
+                    "Price per unit actually charged, before line discount.",
+                    required=True,
+                    minimum=0,
+                ),
+                _c("discount", "money", "Discount on the line.", minimum=0, default=0),
+            ),
+            ("order_id", "line_number"),
+        ),
+        Table(
+            "subscriptions",
+            "Recurring plans (contractual customers).",
+            (
+                _c("subscription_id", "string", "Stable subscription identifier.", required=True),
+                _c("customer_id", "string", "Subscriber.", required=True, references="customers.customer_id"),
+                _c("plan", "string", "Plan name."),
+                _c("status", "string", "Current status.", choices=SUBSCRIPTION_STATUSES, default="active"),
+                _c("started_at", "timestamp", "Start of the subscription.", required=True),
+                _c("cancelled_at", "timestamp", "When cancellation took effect (null while active)."),
+                _c("cancel_reason", "string", "Why it was cancelled, if known."),
+            ),
+            ("subscription_id",),
+        ),
+        Table(
+            "subscription_mrr",
+            "MRR history: from effective_at on, the subscription is worth mrr per month (0 once cancelled).",
+            (
+                _c(
+                    "subscription_id",
+                    "string",
+                    "The subscription.",
+                    required=True,
+                    references="subscriptions.subscription_id",
+                ),
+                _c("effective_at", "timestamp", "When this MRR starts to apply.", required=True),
+                _c("mrr", "money", "Monthly recurring revenue from then on.", required=True, minimum=0),
+            ),
+            ("subscription_id", "effective_at"),
+        ),
+        Table(
+            "product_registrations",
+            "Products registered by their owners (warranty, app pairing, ...): the start of a product lifecycle.",
+            (
+                _c("registration_id", "string", "Stable registration identifier.", required=True),
+                _c("customer_id", "string", "Owner.", required=True, references="customers.customer_id"),
+                _c("product_id", "string", "Registered product.", required=True, references="products.product_id"),
+                _c("serial_number", "string", "Serial number of the unit."),
+                _c("purchased_at", "timestamp", "When the unit was bought."),
+                _c("registered_at", "timestamp", "When it was registered.", required=True),
+            ),
+            ("registration_id",),
+        ),
+        Table(
+            "tickets",
+            "Support tickets.",
+            (
+                _c("ticket_id", "string", "Stable ticket identifier.", required=True),
+                _c("customer_id", "string", "Who asked.", required=True, references="customers.customer_id"),
+                _c("order_id", "string", "Order concerned, if any.", references="orders.order_id"),
+                _c("product_id", "string", "Product concerned, if any.", references="products.product_id"),
+                _c("category", "string", "Topic (shipping, returns, defect, how-to, billing, ...)."),
+                _c("channel", "string", "Channel (email, chat, phone, ...)."),
+                _c(
+                    "status",
+                    "string",
+                    "open / pending / solved / closed.",
+                    choices=("open", "pending", "solved", "closed"),
+                    default="open",
+                ),
+                _c("opened_at", "timestamp", "When it was opened.", required=True),
+                _c("resolved_at", "timestamp", "When it was solved (null while open)."),
+            ),
+            ("ticket_id",),
+        ),
+        Table(
+            "survey_responses",
+            "Survey answers, one row per (response, dimension). The headline answer has dimension 'overall'.",
+            (
+                _c("response_id", "string", "Stable response identifier.", required=True),
+                _c(
+                    "dimension",
+                    "string",
+                    "What the score rates: 'overall', 'shipping', 'returns', ...",
+                    required=True,
+                    default="overall",
+                ),
+                _c("survey_id", "string", "Which survey.", required=True),
+                _c("customer_id", "string", "Respondent (null when anonymous).", references="customers.customer_id"),
+                _c("order_id", "string", "Order the survey was about, if any.", references="orders.order_id"),
+                _c("kind", "string", "nps (0-10), csat (1-5) or ces (1-7).", required=True, choices=SURVEY_KINDS),
+                _c("score", "int", "The score on the kind's scale.", required=True, minimum=0),
+                _c("comment", "string", "Free-text comment."),
+                _c("responded_at", "timestamp", "When it was answered.", required=True),
+            ),
+            ("response_id", "dimension"),
+        ),
+        Table(
+            "events",
+            "Touchpoints (checkout_started, checkout_completed, product_activated, message_opened, ...). "
+            "customer_id is not a foreign key: events may arrive before the customer record does.",
+            (
+                _c("event_id", "string", "Client event id (idempotency key).", required=True),
+                _c("customer_id", "string", "Known customer, if any."),
+                _c("anonymous_id", "string", "Device / session id when the customer is unknown."),
+                _c("name", "string", "Event name.", required=True),
+                _c("occurred_at", "timestamp", "When it happened.", required=True),
+                _c("properties", "json", "JSON object with event properties."),
+            ),
+            ("event_id",),
+        ),
+        Table(
+            "costs",
+            "Costs for profitability: per customer (customer_id set) or per period (period_start/period_end set, "
+            "optionally limited to an acquisition channel).",
+            (
+                _c("cost_id", "string", "Stable cost identifier.", required=True),
+                _c("kind", "string", "acquisition, retention or service.", required=True, choices=COST_KINDS),
+                _c("customer_id", "string", "Customer the cost is attributed to.", references="customers.customer_id"),
+                _c("period_start", "date", "First day of the period the cost covers (period costs)."),
+                _c("period_end", "date", "Day after the last day of the period (period costs)."),
+                _c("channel", "string", "Acquisition channel the period cost belongs to, if any."),
+                _c("amount", "money", "Amount spent.", required=True, minimum=0),
+                _c("description", "string", "What it was."),
+            ),
+            ("cost_id",),
+        ),
+    )
+}
+
+
+def get_table(name: str) -> Table:
+    """The contract table ``name``; raises :class:`ContractError` listing the valid names."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ContractError(f"unknown table {name!r}; the contract has: {', '.join(TABLES)}") from None
+
+
+_ARROW: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "money": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+    "json": pa.string(),
+}
+
+
+def arrow_schema(table: str | Table) -> pa.Schema:
+    """The analytical (Arrow) schema of a contract table."""
+    t = get_table(table) if isinstance(table, str) else table
+    return pa.schema(
+        [pa.field(c.name, _ARROW[c.type], nullable=not (c.required or c.name in t.key)) for c in t.columns]
+    )

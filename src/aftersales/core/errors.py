@@ -1,0 +1,127 @@
+"""The one error tree of aftersales.
+
+Every error the product raises on purpose derives from :class:`AftersalesError`; entry points map
+this tree to CLI exit codes and (later) to RFC 9457 problem responses in exactly one place each.
+
+::
+
+    AftersalesError                      exit 1  (HTTP 500)
+    ├── UnusableInputError               exit 2  (HTTP 400)  input cannot be used at all; nothing written
+    │   ├── UnknownFormatError                               format not recognised / not given
+    │   ├── MissingColumnError                               a required column is absent from a file
+    │   └── ContractError                                    unknown table / column in the data contract
+    ├── ValidationError                  exit 2  (HTTP 422)  a value is invalid (carries field errors)
+    ├── NotFoundError                    exit 2  (HTTP 404)  a named thing does not exist
+    ├── ConflictError                    exit 2  (HTTP 409)  the request conflicts with stored state
+    ├── PartialSuccess                   exit 3              some rows were rejected, the rest kept
+    ├── ConvergenceError                 exit 1  (HTTP 500)  a model fit did not converge
+    └── EngineError                      exit 1  (HTTP 502)  an analytical engine failed
+        └── MissingTableError            exit 2  (HTTP 400)  a source lacks a table a metric needs
+
+Statistical caveats are *not* errors: they are warnings or flags on results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AftersalesError",
+    "ConflictError",
+    "ContractError",
+    "ConvergenceError",
+    "EngineError",
+    "FieldError",
+    "MissingColumnError",
+    "MissingTableError",
+    "NotFoundError",
+    "PartialSuccess",
+    "UnknownFormatError",
+    "UnusableInputError",
+    "ValidationError",
+]
+
+
+class AftersalesError(Exception):
+    """Base of every deliberate error. ``exit_code`` and ``http_status`` drive the entry points."""
+
+    exit_code: int = 1
+    http_status: int = 500
+    title: str = "Internal error"
+
+
+class UnusableInputError(AftersalesError):
+    """The input cannot be used at all (missing file, no header, ...); nothing was written."""
+
+    exit_code = 2
+    http_status = 400
+    title = "Unusable input"
+
+
+class UnknownFormatError(UnusableInputError):
+    title = "Unknown format"
+
+
+class MissingColumnError(UnusableInputError):
+    title = "Missing column"
+
+
+class ContractError(UnusableInputError):
+    title = "Not in the data contract"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field: where (``loc``, e.g. ``("orders", 3, "ordered_at")``) and why."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class ValidationError(AftersalesError):
+    exit_code = 2
+    http_status = 422
+    title = "Validation failed"
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[FieldError] = list(errors or [])
+
+
+class NotFoundError(AftersalesError):
+    exit_code = 2
+    http_status = 404
+    title = "Not found"
+
+
+class ConflictError(AftersalesError):
+    exit_code = 2
+    http_status = 409
+    title = "Conflict"
+
+
+class PartialSuccess(AftersalesError):
+    """Some input was rejected; the valid part was kept. Carries the result object."""
+
+    exit_code = 3
+    http_status = 207
+    title = "Partial success"
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ConvergenceError(AftersalesError):
+    title = "Model did not converge"
+
+
+class EngineError(AftersalesError):
+    http_status = 502
+    title = "Engine error"
+
+
+class MissingTableError(EngineError):
+    exit_code = 2
+    http_status = 400
+    title = "Missing table"

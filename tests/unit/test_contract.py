@@ -1,0 +1,31 @@
+import pyarrow as pa
+import pytest
+
+from aftersales.core.contract import TABLES, arrow_schema, get_table
+from aftersales.core.errors import ContractError
+
+
+def test_every_foreign_key_points_at_a_key_column():
+    for table in TABLES.values():
+        for column, (parent, parent_column) in table.parents.items():
+            assert parent in TABLES, (table.name, column)
+            assert TABLES[parent].key == (parent_column,), (table.name, column)
+
+
+def test_keys_are_columns_and_required():
+    for table in TABLES.values():
+        for k in table.key:
+            assert k in table.column_names
+            assert k in table.required_columns
+
+
+def test_arrow_schema_uses_utc_timestamps_and_float_money():
+    schema = arrow_schema("orders")
+    assert schema.field("ordered_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("revenue").type == pa.float64()
+    assert not schema.field("order_id").nullable
+
+
+def test_unknown_table_lists_the_valid_ones():
+    with pytest.raises(ContractError, match="customers"):
+        get_table("nope")
