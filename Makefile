@@ -14,6 +14,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 	@$(UV) pip install --quiet --python $(PY) -r requirements.lock
 	@$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@# Test-only oracle whose metadata pins pandas<2; its code runs on the locked pandas.
+	@$(UV) pip install --quiet --python $(PY) --no-deps "gbstats==0.8.0"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -31,7 +33,7 @@ test: lint
 
 # Re-resolve the locked dependency set (needs the package index).
 lock:
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 --quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache aftersales.db aftersales.db-wal aftersales.db-shm demo-store
