@@ -1,0 +1,59 @@
+"""Plain, exact reads of store tables into Arrow, in the contract's analytical schema.
+
+Used by the analytical plane: DESIGN.md recommends never computing metrics inside SQLite, but
+scanning its tables into DuckDB through Arrow (plain reads are exact). Values are read raw through
+the driver (no ORM objects) and converted column-wise.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Engine, inspect, text
+
+from aftersales.adapters.sql.engine import make_engine
+from aftersales.core import contract
+from aftersales.core.errors import MissingTableError
+
+__all__ = ["read_table", "table_exists"]
+
+
+def table_exists(url_or_engine: str | Engine, table: str) -> bool:
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    return inspect(engine).has_table(table)
+
+
+def _column(values: pd.Series, logical: str, field: pa.Field) -> pa.Array:
+    if logical == "timestamp":
+        ts = pd.to_datetime(values, utc=True, format="ISO8601")
+        return pa.array(ts, type=field.type, from_pandas=True)
+    if logical == "date":
+        return pa.array(pd.to_datetime(values).dt.date, type=field.type, from_pandas=True)
+    if logical == "money":
+        return pa.array(pd.to_numeric(values, errors="raise").astype("float64"), type=field.type, from_pandas=True)
+    if logical == "int":
+        return pa.array(pd.array(values, dtype="Int64"), type=field.type)
+    if logical == "bool":
+        return pa.array(pd.array(values.map(lambda v: None if v is None else bool(v)), dtype="boolean"))
+    return pa.array(values.astype(object).where(values.notna(), None), type=field.type)
+
+
+def read_table(url: str | Engine, table: str, columns: list[str] | None = None) -> pa.Table:
+    """Read contract table ``table`` from the store at ``url`` as Arrow (money float64, time stamps UTC).
+
+    Raises :class:`MissingTableError` when the store has no such table (not initialised).
+    """
+    t = contract.get_table(table)
+    names = list(columns) if columns else list(t.column_names)
+    for n in names:
+        t.column(n)  # raises ContractError for an unknown column
+    engine = make_engine(url) if isinstance(url, str) else url
+    if not inspect(engine).has_table(table):
+        raise MissingTableError(f"the store has no table {table!r}; run `aftersales init` and import it first")
+    schema = pa.schema([contract.arrow_schema(t).field(n) for n in names])
+    quoted = ", ".join(f'"{n}"' for n in names)
+    with engine.connect() as conn:
+        rows = conn.execute(text(f'SELECT {quoted} FROM "{table}"')).fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    arrays = [_column(frame[n], t.column(n).type, schema.field(n)) for n in names]
+    return pa.Table.from_arrays(arrays, schema=schema)
