@@ -1,1 +1,1 @@
-"""services."""
+"""Use cases: orchestrate core rules and ports (protocols) that bootstrap fills with adapters."""

@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Modules under aftersales.entrypoints.cli that each define ``register(app: typer.Typer)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("store",)
 
 
 def register(app: typer.Typer) -> None:

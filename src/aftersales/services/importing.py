@@ -1,0 +1,251 @@
+"""The import use case: stream batches from a source, validate them, write them, set bad rows aside.
+
+Guarantees (docs/importing.md):
+
+- every batch is validated against the contract; each bad row goes to the reject sink with its
+  original values, its row number and a reason, and the rest of the batch is committed;
+- each batch is one transaction, parents before children, so an import killed halfway leaves a
+  consistent store, and running it again completes it: rows are upserted on their natural keys, so
+  nothing is duplicated and unchanged rows are counted as unchanged;
+- rows that share a key inside one file must agree: a later row with the same key and different
+  values is rejected as a conflicting duplicate; an identical repeat is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pandas as pd
+
+from aftersales.core import contract
+from aftersales.core.validation import validate
+
+__all__ = [
+    "ImportResult",
+    "ImportStore",
+    "ImportTransaction",
+    "RejectSink",
+    "SourceBatch",
+    "TableCounts",
+    "run_import",
+]
+
+
+@dataclass
+class SourceBatch:
+    """A batch read from a source.
+
+    ``raw``: the original values (index = 1-based row number in the file, header excluded);
+    ``tables``: contract-named frames derived from it, each indexed by the row it came from;
+    ``groups``: optional row -> group key; a bad row rejects its whole group (e.g. one order's lines);
+    ``rejects``: rows the reader could not even parse, with reasons.
+    """
+
+    raw: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    groups: pd.Series | None = None
+    rejects: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class TableCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: TableCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``rejected > 0`` means partial success (CLI exit code 3)."""
+
+    table: str
+    read: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    created_customers: int = 0
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    rejected_path: str | None = None
+    ignored_columns: tuple[str, ...] = ()
+
+    @property
+    def inserted(self) -> int:
+        return self.tables.get(self.table, TableCounts()).inserted
+
+    @property
+    def updated(self) -> int:
+        return self.tables.get(self.table, TableCounts()).updated
+
+    @property
+    def unchanged(self) -> int:
+        return self.tables.get(self.table, TableCounts()).unchanged
+
+
+class ImportTransaction(Protocol):
+    def existing_keys(self, table: str, column: str, values: list[str]) -> set[str]: ...
+
+    def upsert(self, table: str, frame: pd.DataFrame) -> TableCounts: ...
+
+
+class ImportStore(Protocol):
+    def transaction(self) -> AbstractContextManager[ImportTransaction]: ...
+
+
+class RejectSink(Protocol):
+    path: str
+
+    def write(self, raw: pd.DataFrame, reasons: pd.Series) -> None: ...
+
+
+class _KeyTracker:
+    """Remembers, per natural key seen in this file, a digest of its values and its first row."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[int, int]] = {}
+
+    def check(self, keys: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+        """Returns (identical-repeat mask, conflict reasons) for the rows of ``frame``."""
+        key_hash = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy()
+        row_hash = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        repeat = pd.Series(False, index=frame.index)
+        reasons = pd.Series(None, index=frame.index, dtype=object)
+        for pos, (row, k, h) in enumerate(zip(frame.index, key_hash, row_hash, strict=True)):
+            first = self._seen.get(int(k))
+            if first is None:
+                self._seen[int(k)] = (int(h), int(row))
+            elif first[0] == int(h):
+                repeat.iloc[pos] = True
+            else:
+                shown = ", ".join(f"{c}={keys.iloc[pos][c]!r}" for c in keys.columns)
+                reasons.iloc[pos] = f"conflicting duplicate: same key ({shown}) as row {first[1]} with other values"
+        return repeat, reasons.dropna()
+
+
+def _write_order(names: list[str]) -> list[str]:
+    """Parents before children (the contract's foreign keys)."""
+    done: list[str] = []
+
+    def visit(n: str) -> None:
+        if n in done:
+            return
+        for parent, _ in contract.get_table(n).parents.values():
+            if parent in names and parent != n:
+                visit(parent)
+        done.append(n)
+
+    for n in names:
+        visit(n)
+    return done
+
+
+def _expand_to_groups(bad_rows: pd.Index, groups: pd.Series | None) -> pd.Index:
+    if groups is None or bad_rows.empty:
+        return bad_rows
+    bad_groups = set(groups.loc[groups.index.intersection(bad_rows)])
+    return groups.index[groups.isin(bad_groups)].union(bad_rows)
+
+
+def run_import(
+    table: str,
+    batches: Iterator[SourceBatch],
+    store: ImportStore,
+    rejects: RejectSink,
+    *,
+    create_missing_customers: bool = False,
+    on_batch: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
+    """Import ``batches`` whose primary table is ``table``; see the module docstring for guarantees."""
+    result = ImportResult(table=table, rejected_path=rejects.path)
+    tracker = _KeyTracker()
+    primary = contract.get_table(table)
+    for batch in batches:
+        result.read += len(batch.raw)
+        reasons: dict[int, list[str]] = {r: [m] for r, m in batch.rejects.items()}
+
+        def reject(rows: pd.Series, prefix: str = "", _reasons: dict[int, list[str]] = reasons) -> None:
+            for r, m in rows.items():
+                _reasons.setdefault(int(r), []).append(prefix + str(m))
+
+        valid: dict[str, pd.DataFrame] = {}
+        for name in _write_order(list(batch.tables)):
+            t = contract.get_table(name)
+            checked = validate(t, batch.tables[name])
+            reject(checked.reasons, "" if name == table else f"{name}: ")
+            frame = checked.valid
+            if name == table:
+                repeat, conflicts = tracker.check(frame[list(t.key)], frame)
+                result.duplicates += int(repeat.sum())
+                reject(conflicts)
+                frame = frame[~repeat & ~frame.index.isin(conflicts.index)]
+            else:  # derived rows (e.g. a customer on several Shopify orders): the last one wins
+                frame = frame[~frame.duplicated(list(t.key), keep="last")]
+            valid[name] = frame
+
+        with store.transaction() as tx:
+            for name in _write_order(list(valid)):
+                _check_parents(name, valid, tx, reject, result, create_missing_customers)
+            bad = _expand_to_groups(pd.Index(sorted(reasons)), batch.groups)
+            for name in _write_order(list(valid)):
+                keep = valid[name][~valid[name].index.isin(bad)]
+                counts = tx.upsert(name, keep) if not keep.empty else TableCounts()
+                result.tables.setdefault(name, TableCounts()).add(counts)
+        _finish_batch(batch, reasons, bad, rejects, result, primary)
+        if on_batch is not None:
+            on_batch(result)
+    result.tables.setdefault(table, TableCounts())
+    return result
+
+
+def _check_parents(
+    name: str,
+    valid: dict[str, pd.DataFrame],
+    tx: ImportTransaction,
+    reject: Callable[..., None],
+    result: ImportResult,
+    create_missing_customers: bool,
+) -> None:
+    """Reject rows whose foreign keys point nowhere (neither in the store nor in this batch)."""
+    frame = valid[name]
+    for col, (parent, pcol) in contract.get_table(name).parents.items():
+        values = frame[col].dropna()
+        if values.empty:
+            continue
+        known = set(valid[parent][pcol]) if parent in valid else set()
+        wanted = sorted(set(values) - known)
+        missing = set(wanted) - tx.existing_keys(parent, pcol, wanted) if wanted else set()
+        if not missing:
+            continue
+        if parent == "customers" and create_missing_customers:
+            stub = pd.DataFrame({"customer_id": sorted(missing)})
+            result.created_customers += tx.upsert(
+                "customers", validate(contract.get_table("customers"), stub).valid
+            ).inserted
+            continue
+        orphan = values[values.isin(missing)]
+        hint = " (import customers first or pass --create-missing-customers)" if parent == "customers" else ""
+        reject(f"{col}: unknown {parent.removesuffix('s')} '" + orphan + "'" + hint)
+
+
+def _finish_batch(
+    batch: SourceBatch,
+    reasons: dict[int, list[str]],
+    bad: pd.Index,
+    rejects: RejectSink,
+    result: ImportResult,
+    primary: contract.Table,
+) -> None:
+    if bad.empty:
+        return
+    why = pd.Series(
+        {r: "; ".join(reasons.get(int(r), ["rejected with the rest of its group"])) for r in bad}, dtype=object
+    )
+    rows = batch.raw.loc[batch.raw.index.intersection(bad)]
+    rejects.write(rows, why.loc[rows.index])
+    result.rejected += len(rows)
