@@ -1,0 +1,217 @@
+"""Calendar periods cut in the reporting time zone, as UTC instants the engines compare against.
+
+Engines run their sessions in UTC (Ibis sets it on DuckDB, PostgreSQL and Spark), so "March in
+Europe/Oslo" is never left to a session setting: the boundaries are computed here, in Python, as
+UTC instants, and every metric compares stored UTC time stamps against them. Periods are half-open,
+``[start, end)``: an order at exactly midnight on the 1st belongs to the month that starts then.
+
+>>> p = calendar_periods("month", date(2024, 3, 1), date(2024, 5, 1), "Europe/Oslo")
+>>> [str(d) for d in p.labels]
+['2024-03-01', '2024-04-01']
+>>> [b.isoformat() for b in p.bounds]  # Oslo is UTC+1 in March and UTC+2 (summer time) in April
+['2024-02-29T23:00:00+00:00', '2024-03-31T22:00:00+00:00', '2024-04-30T22:00:00+00:00']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+from aftersales.core.errors import ValidationError
+
+__all__ = [
+    "MAX_PERIODS",
+    "PERIOD_KINDS",
+    "PeriodKind",
+    "Periods",
+    "calendar_periods",
+    "custom_period",
+    "extended_back",
+    "local_day_number",
+    "period_floor",
+    "period_index",
+    "timestamp_literal",
+    "utc_offsets",
+]
+
+PeriodKind = Literal["day", "week", "month", "quarter", "year"]
+PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+MAX_PERIODS = 400  # a time series wider than this is a query no engine should be asked to run
+_STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Consecutive half-open periods ``[bounds[i], bounds[i + 1])``.
+
+    ``bounds`` are UTC instants (n + 1 of them for n periods); ``labels`` are the local start
+    dates (what reports show); ``kind`` is a calendar unit or ``"custom"`` for one free window.
+    """
+
+    kind: str
+    tz: str
+    bounds: tuple[datetime, ...]
+    labels: tuple[date, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def start(self) -> datetime:
+        return self.bounds[0]
+
+    @property
+    def end(self) -> datetime:
+        return self.bounds[-1]
+
+
+def period_floor(d: date, kind: str) -> date:
+    """The first day of the calendar period of ``kind`` containing ``d`` (weeks start on Monday).
+
+    >>> period_floor(date(2024, 8, 15), "quarter"), period_floor(date(2024, 8, 15), "week")
+    (datetime.date(2024, 7, 1), datetime.date(2024, 8, 12))
+    """
+    if kind == "day":
+        return d
+    if kind == "week":
+        return d - timedelta(days=d.weekday())
+    if kind == "month":
+        return d.replace(day=1)
+    if kind == "quarter":
+        return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+    if kind == "year":
+        return date(d.year, 1, 1)
+    raise ValidationError(f"unknown period {kind!r}; use one of {', '.join(PERIOD_KINDS)}")
+
+
+def _next(d: date, kind: str) -> date:
+    if kind == "day":
+        return d + timedelta(days=1)
+    if kind == "week":
+        return d + timedelta(days=7)
+    months = d.year * 12 + d.month - 1 + _STEP_MONTHS[kind]
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def _instant(d: date, tz: str) -> datetime:
+    """Local midnight starting ``d`` in ``tz``, as a UTC instant (a skipped midnight moves forward)."""
+    local = datetime.combine(d, time(0), tzinfo=ZoneInfo(tz))
+    # Round-trip through UTC normalises a midnight that a DST jump skips (fold rules of PEP 495).
+    return local.astimezone(UTC)
+
+
+def calendar_periods(kind: str, start: date, end: date, tz: str = "UTC") -> Periods:
+    """The calendar periods of ``kind`` that cover ``[start, end)`` in the zone ``tz``.
+
+    The first period is the one containing ``start``; the last one contains the day before ``end``.
+    """
+    if end <= start:
+        raise ValidationError(f"empty date range: from {start} to {end}")
+    labels: list[date] = []
+    d = period_floor(start, kind)
+    while d < end:
+        labels.append(d)
+        d = _next(d, kind)
+        if len(labels) > MAX_PERIODS:
+            raise ValidationError(f"more than {MAX_PERIODS} {kind} periods from {start} to {end}: use a longer period")
+    bounds = tuple(_instant(x, tz) for x in [*labels, d])
+    return Periods(kind, tz, bounds, tuple(labels))
+
+
+def custom_period(start: date, end: date, tz: str = "UTC") -> Periods:
+    """One free window ``[start, end)`` (local midnights in ``tz``)."""
+    if end <= start:
+        raise ValidationError(f"empty date range: from {start} to {end}")
+    return Periods("custom", tz, (_instant(start, tz), _instant(end, tz)), (start,))
+
+
+def timestamp_literal(value: datetime) -> ir.TimestampScalar:
+    """A UTC timestamp literal that every backend compares exactly against ``timestamp('UTC')`` columns."""
+    return ibis.literal(value.astimezone(UTC), type="timestamp('UTC')")
+
+
+def utc_offsets(tz: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """``[(from_instant, offset_seconds), ...]``: the zone's UTC offset, piecewise, over ``[start, end]``.
+
+    The first entry starts at ``start``; each later one at a transition (found on an hourly scan,
+    then bisected to the second).
+
+    >>> [(t.isoformat(), o) for t, o in utc_offsets("Europe/Oslo", datetime(2024, 3, 1, tzinfo=UTC),
+    ...                                               datetime(2024, 4, 1, tzinfo=UTC))]
+    [('2024-03-01T00:00:00+00:00', 3600), ('2024-03-31T01:00:00+00:00', 7200)]
+    """
+    zone = ZoneInfo(tz)
+
+    def off(t: datetime) -> int:
+        delta = t.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    out = [(start, off(start))]
+    t = start
+    step = timedelta(hours=1)
+    while t < end:
+        nxt = min(t + step, end)
+        if off(nxt) != out[-1][1]:
+            lo, hi = t, nxt  # off(lo) == current, off(hi) differs: bisect to the second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if mid <= lo:
+                    break
+                if off(mid) == out[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            out.append((hi, off(hi)))
+        t = nxt
+    return out
+
+
+def local_day_number(ts: ir.TimestampValue, tz: str, start: datetime, end: datetime) -> ir.IntegerValue:
+    """Days since 1970-01-01 of the *local* calendar date of ``ts`` in ``tz``.
+
+    The zone's offset is applied piecewise (a CASE over the DST transitions between ``start`` and
+    ``end``), because engines run in UTC and Ibis has no portable zone conversion. Time stamps
+    outside ``[start, end]`` use the nearest known offset.
+    """
+    offsets = utc_offsets(tz, start, end)
+    if len(offsets) == 1:
+        offset: ir.IntegerValue = ibis.literal(offsets[0][1], type="int64")
+    else:
+        cases = [(ts < timestamp_literal(t), ibis.literal(offsets[k][1])) for k, (t, _) in enumerate(offsets[1:])]
+        offset = ibis.cases(*cases, else_=ibis.literal(offsets[-1][1]))
+    seconds = ts.epoch_seconds().cast("float64") + offset.cast("float64")
+    return (seconds / 86400.0).floor().cast("int64")
+
+
+def period_index(ts: ir.TimestampValue, periods: Periods) -> ir.IntegerValue:
+    """Which period ``ts`` falls in: ``i`` with ``bounds[i] <= ts < bounds[i + 1]``, else NULL.
+
+    Calendar days and weeks are counted arithmetically on the local day number; months, quarters,
+    years and custom windows use a CASE over the UTC boundaries (at most :data:`MAX_PERIODS` arms).
+    """
+    b = periods.bounds
+    inside = (ts >= timestamp_literal(b[0])) & (ts < timestamp_literal(b[-1]))
+    if periods.kind in ("day", "week"):
+        step = 1 if periods.kind == "day" else 7
+        day0 = (periods.labels[0] - date(1970, 1, 1)).days
+        local = local_day_number(ts, periods.tz, b[0], b[-1])
+        idx = ((local - day0).cast("float64") / float(step)).floor().cast("int64")
+        return ibis.ifelse(inside, idx, ibis.null("int64"))
+    cases = [(ts < timestamp_literal(b[i + 1]), ibis.literal(i, type="int64")) for i in range(len(periods))]
+    return ibis.ifelse(inside, ibis.cases(*cases, else_=ibis.null("int64")), ibis.null("int64"))
+
+
+def extended_back(periods: Periods) -> Periods:
+    """The same periods with the one before the first prepended (for period-over-period growth)."""
+    if periods.kind == "custom":
+        end_local = periods.bounds[-1].astimezone(ZoneInfo(periods.tz)).date()
+        first = periods.labels[0] - (end_local - periods.labels[-1])
+        return Periods("custom", periods.tz, (_instant(first, periods.tz), *periods.bounds), (first, *periods.labels))
+    first = period_floor(periods.labels[0] - timedelta(days=1), periods.kind)
+    return Periods(periods.kind, periods.tz, (_instant(first, periods.tz), *periods.bounds), (first, *periods.labels))
