@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
+from aftersales.adapters.sql import service_tables  # noqa: F401 - the service tables belong to the same metadata
 from aftersales.core.errors import EngineError
 
 __all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "upgrade"]

@@ -1,0 +1,1 @@
+"""Outgoing channels: webhooks (HTTP), later e-mail."""

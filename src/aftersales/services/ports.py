@@ -1,0 +1,169 @@
+"""Ports of the service plane: what the use cases need from storage, as protocols.
+
+``adapters/sql/repositories`` implements them on SQLAlchemy; ``bootstrap`` wires the two together.
+A unit of work is one transaction: it commits when its ``with`` block ends without an error and
+rolls back otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+__all__ = [
+    "ApiKeyRecord",
+    "ApiKeyRepository",
+    "AttemptRecord",
+    "DeliveryRecord",
+    "EventRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
+    "ResourceRepository",
+    "SubscriptionRecord",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "WebhookRepository",
+]
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_id: str
+    name: str | None
+    scope: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    key_id: str
+    idempotency_key: str
+    fingerprint: str
+    state: str  # in_progress | completed
+    status_code: int | None
+    content_type: str | None
+    body: bytes | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SubscriptionRecord:
+    subscription_id: str
+    url: str
+    event_types: tuple[str, ...]
+    secret: str
+    active: bool
+    description: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    delivery_id: str
+    subscription_id: str
+    event_type: str
+    payload: str
+    status: str  # pending | delivered | failed
+    attempt_count: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    delivery_id: str
+    attempt_number: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKeyRecord) -> None: ...
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+    def list(self) -> list[ApiKeyRecord]: ...
+    def revoke(self, key_id: str, at: datetime) -> bool: ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, record: IdempotencyRecord) -> bool:
+        """Insert an ``in_progress`` record; False when one with the same keys already exists."""
+        ...
+
+    def get(self, key_id: str, idempotency_key: str) -> IdempotencyRecord | None: ...
+    def complete(
+        self, key_id: str, idempotency_key: str, status_code: int, content_type: str, body: bytes, at: datetime
+    ) -> None: ...
+    def release(self, key_id: str, idempotency_key: str) -> None: ...
+    def take_over(self, key_id: str, idempotency_key: str, stale_before: datetime, at: datetime) -> bool:
+        """Re-claim an ``in_progress`` record created before ``stale_before`` (its owner died)."""
+        ...
+
+
+class EventRepository(Protocol):
+    def insert_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert rows whose event_id is not stored yet (one statement); returns how many were new."""
+        ...
+
+
+class ResourceRepository(Protocol):
+    def get(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def exists(self, table: str, key: Mapping[str, Any]) -> bool: ...
+    def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def update(self, table: str, key: Mapping[str, Any], changes: Mapping[str, Any]) -> None: ...
+    def delete_where(self, table: str, match: Mapping[str, Any]) -> None: ...
+    def select(
+        self,
+        table: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        after: Sequence[Any] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows matching ``where``, ordered by the table's key, strictly after key values ``after``."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    def add_subscription(self, sub: SubscriptionRecord) -> None: ...
+    def get_subscription(self, subscription_id: str) -> SubscriptionRecord | None: ...
+    def list_subscriptions(self, *, after: str | None, limit: int) -> list[SubscriptionRecord]: ...
+    def active_subscriptions(self) -> list[SubscriptionRecord]: ...
+    def deactivate(self, subscription_id: str) -> bool: ...
+    def add_delivery(self, delivery: DeliveryRecord) -> None: ...
+    def get_delivery(self, delivery_id: str) -> DeliveryRecord | None: ...
+    def list_deliveries(
+        self, *, subscription_id: str | None, status: str | None, after: str | None, limit: int
+    ) -> list[DeliveryRecord]: ...
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
+        """Pending deliveries due at ``now``; their next attempt is pushed to ``lease_until`` so that a
+        second dispatcher does not send them at the same time."""
+        ...
+
+    def save_attempt(self, attempt: AttemptRecord, delivery: DeliveryRecord) -> None:
+        """Record one attempt and the delivery's new state."""
+        ...
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]: ...
+    def reset_for_redelivery(self, delivery_id: str, at: datetime) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
+    events: EventRepository
+    resources: ResourceRepository
+    webhooks: WebhookRepository
+
+
+UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]
+"""A callable returning a context manager that yields a :class:`UnitOfWork` (one transaction)."""
