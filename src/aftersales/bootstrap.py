@@ -75,14 +75,17 @@ def import_file(
         reporting_timezone=conf.reporting_timezone,
     )
     engine = store_engine(db)
-    upgrade(engine)
-    result = run_import(
-        table,
-        source.batches,
-        SqlImportStore(engine),
-        CsvRejectSink(f"{path}.rejected.csv"),
-        create_missing_customers=create_missing_customers or (fmt or "").lower() == "cdnow",
-        on_batch=on_batch,
-    )
+    try:
+        upgrade(engine)
+        result = run_import(
+            table,
+            source.batches,
+            SqlImportStore(engine),
+            CsvRejectSink(f"{path}.rejected.csv"),
+            create_missing_customers=create_missing_customers or (fmt or "").lower() == "cdnow",
+            on_batch=on_batch,
+        )
+    finally:
+        engine.dispose()
     result.ignored_columns = source.ignored_columns
     return result

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -59,18 +60,29 @@ def _show(raw: pd.Series) -> pd.Series:
     return "'" + raw.astype(str).str.slice(0, 60) + "'"
 
 
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
 def _as_text(s: pd.Series) -> pd.Series:
-    """Text view of a column: stripped strings, missing/empty as NA."""
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s.astype(object).where(s.notna(), None).map(lambda v: None if v is None else v.isoformat())
-    out = s.astype(object).where(s.notna(), None)
-    out = out.map(lambda v: v.strip() if isinstance(v, str) else (None if v is None else str(v)))
-    return out.where(out != "", None)
+    """Text view of a column (object dtype): stripped strings; missing and empty values are None."""
+    out: list[str | None] = []
+    for v in s.tolist():
+        if _missing(v):
+            out.append(None)
+        elif isinstance(v, str):
+            v = v.strip()
+            out.append(v or None)
+        elif isinstance(v, datetime):
+            out.append(v.isoformat())
+        else:
+            out.append(str(v))
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse one column. Returns (typed values with NA for missing, error message or None per row)."""
-    present = s.notna() & ~(s.astype(object).map(lambda v: isinstance(v, str) and v.strip() == ""))
+    present = _as_text(s).notna()
     err = pd.Series(None, index=s.index, dtype=object)
     kind = col.type
     if kind in ("int", "money"):
@@ -91,8 +103,11 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if kind == "bool":
         if pd.api.types.is_bool_dtype(s.dtype):
             return s.astype("boolean"), err
-        text = _as_text(s).map(lambda v: None if v is None else v.lower())
-        values = text.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None)).astype("boolean")
+        flags = [
+            None if v is None else (True if v.lower() in _TRUE else (False if v.lower() in _FALSE else None))
+            for v in _as_text(s)
+        ]
+        values = pd.Series(flags, index=s.index, dtype="boolean")
         bad = present & values.isna()
         err[bad] = "not true/false: " + _show(s[bad])
         return values, err
@@ -103,7 +118,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
             err[present] = "no time zone in " + _show(s[present])
             return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]"), err
         text = _as_text(s)
-        has_zone = text.map(lambda v: v is not None and _ZONE.search(v) is not None)
+        has_zone = pd.Series([v is not None and _ZONE.search(v) is not None for v in text], index=s.index)
         values = pd.to_datetime(text.where(has_zone), format="ISO8601", utc=True, errors="coerce")
         nozone = present & ~has_zone
         unparsed = present & has_zone & values.isna()
@@ -127,7 +142,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
             except ValueError:
                 return "not valid JSON"
 
-        msgs = text.map(check)
+        msgs = pd.Series([check(v) for v in text], index=s.index, dtype=object)
         err[msgs.notna()] = msgs[msgs.notna()] + ": " + _show(s[msgs.notna()])
     return text, err
 

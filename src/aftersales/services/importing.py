@@ -164,7 +164,6 @@ def run_import(
     """Import ``batches`` whose primary table is ``table``; see the module docstring for guarantees."""
     result = ImportResult(table=table, rejected_path=rejects.path)
     tracker = _KeyTracker()
-    primary = contract.get_table(table)
     for batch in batches:
         result.read += len(batch.raw)
         reasons: dict[int, list[str]] = {r: [m] for r, m in batch.rejects.items()}
@@ -176,7 +175,8 @@ def run_import(
         valid: dict[str, pd.DataFrame] = {}
         for name in _write_order(list(batch.tables)):
             t = contract.get_table(name)
-            checked = validate(t, batch.tables[name])
+            unread = batch.tables[name].index.isin(list(batch.rejects))  # the reader already said why
+            checked = validate(t, batch.tables[name][~unread])
             reject(checked.reasons, "" if name == table else f"{name}: ")
             frame = checked.valid
             if name == table:
@@ -190,13 +190,13 @@ def run_import(
 
         with store.transaction() as tx:
             for name in _write_order(list(valid)):
-                _check_parents(name, valid, tx, reject, result, create_missing_customers)
+                _check_parents(name, valid, batch.tables, tx, reject, result, create_missing_customers)
             bad = _expand_to_groups(pd.Index(sorted(reasons)), batch.groups)
             for name in _write_order(list(valid)):
                 keep = valid[name][~valid[name].index.isin(bad)]
                 counts = tx.upsert(name, keep) if not keep.empty else TableCounts()
                 result.tables.setdefault(name, TableCounts()).add(counts)
-        _finish_batch(batch, reasons, bad, rejects, result, primary)
+        _finish_batch(batch, reasons, bad, rejects, result)
         if on_batch is not None:
             on_batch(result)
     result.tables.setdefault(table, TableCounts())
@@ -206,18 +206,22 @@ def run_import(
 def _check_parents(
     name: str,
     valid: dict[str, pd.DataFrame],
+    derived: dict[str, pd.DataFrame],
     tx: ImportTransaction,
     reject: Callable[..., None],
     result: ImportResult,
     create_missing_customers: bool,
 ) -> None:
-    """Reject rows whose foreign keys point nowhere (neither in the store nor in this batch)."""
+    """Reject rows whose foreign keys point nowhere (neither in the store nor in this batch).
+
+    A parent row of this batch that was itself rejected rejects its children through their group.
+    """
     frame = valid[name]
     for col, (parent, pcol) in contract.get_table(name).parents.items():
         values = frame[col].dropna()
         if values.empty:
             continue
-        known = set(valid[parent][pcol]) if parent in valid else set()
+        known = set(derived[parent][pcol].dropna()) if parent in derived else set()
         wanted = sorted(set(values) - known)
         missing = set(wanted) - tx.existing_keys(parent, pcol, wanted) if wanted else set()
         if not missing:
@@ -239,13 +243,12 @@ def _finish_batch(
     bad: pd.Index,
     rejects: RejectSink,
     result: ImportResult,
-    primary: contract.Table,
 ) -> None:
     if bad.empty:
         return
     why = pd.Series(
         {r: "; ".join(reasons.get(int(r), ["rejected with the rest of its group"])) for r in bad}, dtype=object
     )
-    rows = batch.raw.loc[batch.raw.index.intersection(bad)]
+    rows = batch.raw.reindex(bad)  # rows the reader could not parse come back empty
     rejects.write(rows, why.loc[rows.index])
     result.rejected += len(rows)

@@ -91,7 +91,8 @@ def read_csv(path: Path, batch_size: int) -> Iterator[RawBatch]:
         rows = [r for r in range(next_row, next_row + len(frame) + len(rejects)) if r not in rejects]
         frame.index = pd.Index(rows[: len(frame)], name="row")
         next_row += len(frame) + len(rejects)
-        yield frame, rejects
+        for start in range(0, max(len(frame), 1), batch_size):
+            yield frame.iloc[start : start + batch_size], rejects if start == 0 else {}
     if malformed:
         yield pd.DataFrame(columns=names), {(n - 1) if n else next_row: w for n, w in malformed}
 

@@ -59,7 +59,8 @@ def import_(
 ) -> None:
     """Import a file into the store. Bad rows go to PATH.rejected.csv; exit 3 when any were rejected."""
     err = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err) as bar:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"importing {table}", total=None)
         result = bootstrap.import_file(
             table,

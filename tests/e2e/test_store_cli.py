@@ -1,0 +1,74 @@
+"""The CLI as a user runs it: exit codes 0 / 2 / 3, one-line errors, --help and --version."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aftersales import __version__
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    return subprocess.run(
+        [sys.executable, "-m", "aftersales", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version_and_help(tmp_path):
+    assert run("--version", cwd=tmp_path).stdout.strip() == f"aftersales {__version__}"
+    for args in (["--help"], ["import", "--help"], ["init", "--help"]):
+        res = run(*args, cwd=tmp_path)
+        assert res.returncode == 0 and "Usage" in res.stdout
+
+
+def test_init_then_import_exit_codes(tmp_path):
+    res = run("init", cwd=tmp_path)
+    assert res.returncode == 0 and "store created at revision" in res.stdout
+    assert (tmp_path / "aftersales.db").exists()  # the embedded default
+    (tmp_path / "c.csv").write_text("customer_id,country\nc1,NO\nc2,SE\n")
+    ok = run("import", "customers", "c.csv", "--output", "json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)[0] | {} == {
+        "table": "customers",
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "read": 2,
+        "rejected": 0,
+        "duplicates": 0,
+    }
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,ordered_at,revenue\no1,c1,2024-01-01T00:00:00Z,5\no2,c1,2024-01-01 00:00,5\n"
+    )
+    partial = run("import", "orders", "o.csv", cwd=tmp_path)
+    assert partial.returncode == 3
+    assert "1 rows rejected: see o.csv.rejected.csv" in partial.stderr
+    assert (tmp_path / "o.csv.rejected.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "customers", "missing.csv"], "error: missing.csv: no such file"),
+        (["import", "customers", "c.txt"], "error: c.txt: cannot tell the format"),
+        (["import", "orders", "c.csv"], "error: c.csv: required column(s) absent: order_id, ordered_at, revenue"),
+        (["import", "nonsense", "c.csv"], "error: unknown table 'nonsense'"),
+        (
+            ["import", "customers", "c.csv", "--map", "oops"],
+            "error: --map 'oops': expected FILE_COLUMN=CONTRACT_COLUMN",
+        ),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(tmp_path, args, message):
+    (tmp_path / "c.csv").write_text("customer_id\nc1\n")
+    (tmp_path / "c.txt").write_text("customer_id\nc1\n")
+    res = run(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith(message), res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
