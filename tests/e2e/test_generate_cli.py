@@ -78,3 +78,12 @@ def test_out_must_be_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["generate", "--help"], capsys)
     assert code == 0 and "--customers" in out and "--as-of" in out
+
+
+def test_generated_csv_store_imports_without_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store, db = tmp_path / "store", tmp_path / "store.db"
+    run(["generate", "-n", "150", "--seed", "3", "--out", str(store), "--csv", "--as-of", "2025-06-01"], capsys)
+    for name in TABLES:  # contract order: parents before children
+        code, _, err = run(["import", name, str(store / f"{name}.csv"), "--db", str(db)], capsys)
+        assert code == 0, (name, err)
+        assert not (store / f"{name}.csv.rejected.csv").exists()

@@ -63,3 +63,15 @@ def test_missing_table_and_unknown_names_are_errors(tmp_path: Path) -> None:
         read_truth(tmp_path)
     with pytest.raises(UnusableInputError, match="format"):
         write_store_files({}, {}, None, tmp_path, fmt="xlsx")  # type: ignore[arg-type]
+
+
+def test_csv_files_pass_contract_validation_as_text(tmp_path: Path, small_store: SyntheticStore) -> None:
+    import pandas as pd
+
+    from aftersales.core.validation import validate
+
+    write_store_files(small_store.tables, small_store.truth, None, tmp_path, fmt="csv")
+    for name in TABLES:
+        raw = pd.read_csv(tmp_path / f"{name}.csv", dtype=str, keep_default_na=False)
+        result = validate(TABLES[name], raw)
+        assert result.reasons.empty, (name, result.reasons.head().tolist())
