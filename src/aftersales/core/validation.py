@@ -66,6 +66,10 @@ def _missing(v: object) -> bool:
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Text view of a column (object dtype): stripped strings; missing and empty values are None."""
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        text = s.str.strip()
+        text = text.astype(object).where(text.notna() & (text != ""), None)
+        return pd.Series(text, index=s.index, dtype=object)
     out: list[str | None] = []
     for v in s.tolist():
         if _missing(v):
@@ -80,9 +84,15 @@ def _as_text(s: pd.Series) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+def _present(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
+        return _as_text(s).notna()
+    return s.notna()
+
+
 def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse one column. Returns (typed values with NA for missing, error message or None per row)."""
-    present = _as_text(s).notna()
+    present = _present(s)
     err = pd.Series(None, index=s.index, dtype=object)
     kind = col.type
     if kind in ("int", "money"):

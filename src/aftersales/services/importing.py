@@ -108,24 +108,34 @@ class _KeyTracker:
     """Remembers, per natural key seen in this file, a digest of its values and its first row."""
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[int, int]] = {}
+        self._seen: dict[int, tuple[int, int]] = {}  # key digest -> (row digest, first row number)
 
     def check(self, keys: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         """Returns (identical-repeat mask, conflict reasons) for the rows of ``frame``."""
-        key_hash = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy()
-        row_hash = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-        repeat = pd.Series(False, index=frame.index)
-        reasons = pd.Series(None, index=frame.index, dtype=object)
-        for pos, (row, k, h) in enumerate(zip(frame.index, key_hash, row_hash, strict=True)):
-            first = self._seen.get(int(k))
-            if first is None:
-                self._seen[int(k)] = (int(h), int(row))
-            elif first[0] == int(h):
-                repeat.iloc[pos] = True
-            else:
-                shown = ", ".join(f"{c}={keys.iloc[pos][c]!r}" for c in keys.columns)
-                reasons.iloc[pos] = f"conflicting duplicate: same key ({shown}) as row {first[1]} with other values"
-        return repeat, reasons.dropna()
+        key_hash = pd.Series(pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(), index=frame.index)
+        row_hash = pd.Series(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy(), index=frame.index)
+        first_in_batch = ~key_hash.duplicated(keep="first")
+        known = {k: self._seen[k] for k in set(key_hash.tolist()) if k in self._seen}
+        new = ~key_hash.isin(list(known)) & first_in_batch
+        fresh = dict(zip(key_hash[new].tolist(), zip(row_hash[new].tolist(), frame.index[new].tolist(), strict=True), strict=True))
+        self._seen.update(fresh)
+        known.update(fresh)
+        seen_hash = key_hash.map({k: v[0] for k, v in known.items()})
+        seen_row = key_hash.map({k: v[1] for k, v in known.items()})
+        later = ~new
+        repeat = later & (seen_hash == row_hash)
+        conflict = later & (seen_hash != row_hash)
+        reasons = pd.Series(dtype=object)
+        if conflict.any():
+            shown = keys[conflict].astype(str).apply(lambda r: ", ".join(f"{c}={v!r}" for c, v in r.items()), axis=1)
+            reasons = (
+                "conflicting duplicate: same key ("
+                + shown
+                + ") as row "
+                + seen_row[conflict].astype("int64").astype(str)
+                + " with other values"
+            )
+        return repeat, reasons
 
 
 def _write_order(names: list[str]) -> list[str]:

@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, select, tuple_
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from aftersales.adapters.sql.tables import TABLES
@@ -44,23 +46,42 @@ def _canon(value: Any, logical: str) -> Any:
     return value
 
 
-def _records(frame: pd.DataFrame, t: contract.Table) -> list[dict[str, Any]]:
-    out: dict[str, list[Any]] = {}
+def _driver_columns(frame: pd.DataFrame, t: contract.Table, dialect: str) -> list[list[Any]]:
+    """Column-wise conversion to what the DB driver takes (bypassing per-value ORM type processing).
+
+    SQLite gets time stamps as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the ``UTCDateTime`` storage
+    form) and money as a number rounded to cents; PostgreSQL gets datetimes and Decimals.
+    """
+    cols: list[list[Any]] = []
     for c in t.columns:
         s = frame[c.name]
+        missing = s.isna().to_numpy()
         if c.type == "timestamp":
-            vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
+            if dialect == "sqlite":
+                # "%S" of a microsecond time stamp includes the fraction: 2024-01-01 10:00:00.500000
+                utc = pa.array(s.astype("datetime64[us, UTC]"))
+                vals = pc.strftime(utc, format="%Y-%m-%d %H:%M:%S").to_pylist()
+            else:
+                vals = list(s.dt.tz_convert("UTC").dt.to_pydatetime())
         elif c.type == "money":
-            vals = [None if pd.isna(v) else Decimal(str(v)).quantize(Decimal("0.01")) for v in s]
+            if dialect == "sqlite":
+                vals = s.astype("float64").round(2).tolist()
+            else:
+                vals = [Decimal(f"{v:.2f}") if v == v else None for v in s.astype("float64").tolist()]
         elif c.type == "int":
-            vals = [None if pd.isna(v) else int(v) for v in s]
+            vals = s.astype("Int64").astype(object).tolist()
         elif c.type == "bool":
-            vals = [None if pd.isna(v) else bool(v) for v in s]
+            vals = s.astype("boolean").astype(object).tolist()
         else:
-            vals = [None if v is None or (isinstance(v, float) and v != v) else v for v in s]
-        out[c.name] = vals
-    names = list(out)
-    return [dict(zip(names, row, strict=True)) for row in zip(*out.values(), strict=True)]
+            vals = s.astype(object).tolist()
+        cols.append([None if m else v for v, m in zip(vals, missing, strict=True)])
+    return cols
+
+
+def _records(frame: pd.DataFrame, t: contract.Table) -> list[dict[str, Any]]:
+    cols = _driver_columns(frame, t, "postgresql")
+    names = list(t.column_names)
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
 
 
 class SqlImportTransaction:
@@ -78,45 +99,59 @@ class SqlImportTransaction:
         return found
 
     def _existing_rows(self, t: contract.Table, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """Stored rows (canonical values) under ``keys``. Looks up by the key's first column, which
+        leads the primary-key index on every database (a row-value ``IN`` is not indexed on SQLite)."""
         table = TABLES[t.name]
-        key_cols = [table.c[k] for k in t.key]
-        key_expr = key_cols[0] if len(key_cols) == 1 else tuple_(*key_cols)
+        lead = table.c[t.key[0]]
+        wanted = set(keys)
+        firsts = sorted({k[0] for k in keys})
         out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i : i + _CHUNK]
-            cond = key_expr.in_([k[0] for k in chunk] if len(key_cols) == 1 else chunk)
-            for row in self.conn.execute(select(table).where(cond)):
-                canon = tuple(_canon(v, c.type) for v, c in zip(row, t.columns, strict=True))
-                out[tuple(_canon(row._mapping[k], t.column(k).type) for k in t.key)] = canon
+        for i in range(0, len(firsts), _CHUNK):
+            for row in self.conn.execute(select(table).where(lead.in_(firsts[i : i + _CHUNK]))):
+                key = tuple(_canon(row._mapping[k], t.column(k).type) for k in t.key)
+                if key in wanted:
+                    out[key] = tuple(_canon(v, c.type) for v, c in zip(row, t.columns, strict=True))
         return out
 
     def upsert(self, table: str, frame: pd.DataFrame) -> TableCounts:
         t = contract.get_table(table)
-        records = _records(frame, t)
-        if not records:
+        if frame.empty:
             return TableCounts()
-
-        def key_of(r: dict[str, Any]) -> tuple[Any, ...]:
-            return tuple(_canon(r[k], t.column(k).type) for k in t.key)
-
-        existing = self._existing_rows(t, [key_of(r) for r in records])
-        new, changed, same = [], [], 0
-        for r in records:
-            old = existing.get(key_of(r))
-            if old is None:
-                new.append(r)
-            elif old == tuple(_canon(r[c.name], c.type) for c in t.columns):
+        key_types = [t.column(k).type for k in t.key]
+        key_values = [
+            tuple(_canon(v, kt) for kt, v in zip(key_types, row, strict=True))
+            for row in zip(*(frame[k].tolist() for k in t.key), strict=True)
+        ]
+        existing = self._existing_rows(t, key_values)
+        if not existing:  # the common case: all new, one fast executemany
+            self._insert_raw(t, frame)
+            return TableCounts(inserted=len(frame))
+        is_new = [k not in existing for k in key_values]
+        self._insert_raw(t, frame[is_new])
+        changed, same = [], 0
+        old_rows = frame[[not n for n in is_new]]
+        for r, key in zip(
+            _records(old_rows, t), (k for k, n in zip(key_values, is_new, strict=True) if not n), strict=True
+        ):
+            if existing[key] == tuple(_canon(r[c.name], c.type) for c in t.columns):
                 same += 1
             else:
                 changed.append(r)
-        sql_table = TABLES[table]
-        if new:
-            self.conn.execute(sql_table.insert(), new)
         if changed:
-            stmt = self._insert(sql_table)
+            stmt = self._insert(TABLES[table])
             updates = {c.name: stmt.excluded[c.name] for c in t.columns if c.name not in t.key}
             self.conn.execute(stmt.on_conflict_do_update(index_elements=list(t.key), set_=updates), changed)
-        return TableCounts(inserted=len(new), updated=len(changed), unchanged=same)
+        return TableCounts(inserted=sum(is_new), updated=len(changed), unchanged=same)
+
+    def _insert_raw(self, t: contract.Table, frame: pd.DataFrame) -> None:
+        if frame.empty:
+            return
+        dialect = self.conn.dialect.name
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        names = ", ".join(f'"{n}"' for n in t.column_names)
+        sql = f'INSERT INTO "{t.name}" ({names}) VALUES ({", ".join([mark] * len(t.columns))})'
+        rows = list(zip(*_driver_columns(frame, t, dialect), strict=True))
+        self.conn.exec_driver_sql(sql, rows)
 
 
 class SqlImportStore:
