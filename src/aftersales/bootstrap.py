@@ -13,8 +13,19 @@ if TYPE_CHECKING:
 
     from aftersales.adapters.sql.migrate import MigrationResult
     from aftersales.services.importing import ImportResult
+    from aftersales.services.ports import UnitOfWorkFactory
+    from aftersales.services.webhooks import DispatchLoop, RetryPolicy
 
-__all__ = ["database_url", "import_file", "init_store", "settings", "store_engine"]
+__all__ = [
+    "ServicePlane",
+    "database_url",
+    "import_file",
+    "init_store",
+    "service_plane",
+    "settings",
+    "store_engine",
+    "unit_of_work",
+]
 
 
 def settings() -> Settings:
@@ -89,3 +100,61 @@ def import_file(
         engine.dispose()
     result.ignored_columns = source.ignored_columns
     return result
+
+
+# --- Service plane (API, keys, webhooks) -------------------------------------------------------
+
+
+class ServicePlane:
+    """What the API and the key commands need, built on one store engine."""
+
+    def __init__(self, uow: UnitOfWorkFactory, engine: Engine, dispatcher: DispatchLoop) -> None:
+        self.uow, self.engine, self.dispatcher = uow, engine, dispatcher
+
+    def ready(self) -> str | None:
+        """None when the store answers and is migrated to the head revision, else why not."""
+        from aftersales.adapters.sql.migrate import current_revision, head_revision
+
+        try:
+            current = current_revision(self.engine)
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return f"store unreachable: {type(exc).__name__}"
+        head = head_revision()
+        return None if current == head else f"store at revision {current}, expected {head}: run `aftersales init`"
+
+    def close(self) -> None:
+        self.dispatcher.stop()
+        self.engine.dispose()
+
+
+def service_plane(
+    db: str | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    webhook_poll_s: float = 1.0,
+    webhook_timeout_s: float = 10.0,
+    migrate: bool = False,
+) -> ServicePlane:
+    """The service plane on the store ``db`` (see :func:`database_url`); ``migrate`` upgrades it first."""
+    from aftersales.adapters.channels.webhooks import HttpWebhookSender
+    from aftersales.adapters.sql.engine import make_engine
+    from aftersales.adapters.sql.migrate import upgrade
+    from aftersales.adapters.sql.repositories import unit_of_work_factory
+    from aftersales.services.webhooks import DispatchLoop, RetryPolicy
+
+    url = database_url(db)
+    pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20}
+    engine = make_engine(url, **pool)
+    if migrate:
+        upgrade(engine)
+    uow = unit_of_work_factory(engine)
+    loop = DispatchLoop(uow, HttpWebhookSender(webhook_timeout_s), retry or RetryPolicy(), poll_s=webhook_poll_s)
+    return ServicePlane(uow, engine, loop)
+
+
+def unit_of_work(db: str | None = None) -> UnitOfWorkFactory:
+    """A unit-of-work factory on the store ``db`` (for commands that need no dispatcher)."""
+    from aftersales.adapters.sql.engine import make_engine
+    from aftersales.adapters.sql.repositories import unit_of_work_factory
+
+    return unit_of_work_factory(make_engine(database_url(db)))

@@ -109,10 +109,14 @@ def score_problem(kind: str, score: int) -> str | None:
     return None if lo <= score <= hi else f"{kind} scores run from {lo} to {hi}, got {score}"
 
 
-def _check_parents(u: UnitOfWork, table: str, row: Mapping[str, Any], loc: tuple[str | int, ...]) -> list[FieldError]:
+def _check_parents(
+    u: UnitOfWork, table: str, row: Mapping[str, Any], loc: tuple[str | int, ...], skip: str | None = None
+) -> list[FieldError]:
     errors = []
     for col, (parent, pcol) in contract.get_table(table).parents.items():
         value = row.get(col)
+        if parent == skip:  # an order's lines point at the order being written
+            continue
         if value is not None and not u.resources.exists(parent, {pcol: value}):
             errors.append(FieldError((*loc, col), f"no {parent} row with {pcol} {value!r}"))
     return errors
@@ -127,7 +131,7 @@ def _check(u: UnitOfWork, res: Resource, row: Mapping[str, Any], lines: list[dic
         if len(set(numbers)) != len(numbers):
             errors.append(FieldError(("lines",), "line_number values must be unique within an order"))
         for i, ln in enumerate(lines):
-            errors += _check_parents(u, res.lines, ln, ("lines", i))
+            errors += _check_parents(u, res.lines, ln, ("lines", i), skip=res.table)
     if errors:
         raise ValidationError(f"{len(errors)} invalid field(s)", errors)
 

@@ -43,7 +43,10 @@ class SqlEventRepository:
             tuple(bind(r[c], dialect) if c == "occurred_at" else r[c] for c in _COLS)  # UTC text, as the type stores
             for r in rows
         ]
-        return self._conn.exec_driver_sql(_SQLITE_EVENTS, params).rowcount
+        raw = self._conn.connection.dbapi_connection
+        before = raw.total_changes  # type: ignore[union-attr]  # executemany's rowcount is not reliable here
+        self._conn.exec_driver_sql(_SQLITE_EVENTS, params)
+        return raw.total_changes - before  # type: ignore[union-attr]
 
 
 class SqlResourceRepository:

@@ -1,0 +1,125 @@
+"""The FastAPI application factory: ``create_app(settings)``.
+
+Routes live in ``routers/``; errors become RFC 9457 problems in ``problems.py``; authentication,
+idempotency, the body limit and the access log are ASGI middleware (``middleware.py``). The store
+and webhook dispatcher come from ``bootstrap.service_plane``. OpenAPI docs are served at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+
+from aftersales import __version__, bootstrap
+from aftersales.config import Settings
+from aftersales.entrypoints.api.middleware import (
+    AccessLogMiddleware,
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    IdempotencyMiddleware,
+)
+from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
+from aftersales.entrypoints.api.routers import events, health, webhooks
+from aftersales.entrypoints.api.routers.resources import resource_router
+from aftersales.entrypoints.api.schemas import Problem, resource_models
+from aftersales.services.webhooks import RetryPolicy
+
+__all__ = ["ApiOptions", "create_app"]
+
+_PROBLEM_STATUSES = {
+    "400": "Unusable input (bad cursor, bad Idempotency-Key)",
+    "401": "No API key, or an unknown or revoked one",
+    "403": "The API key's scope does not allow this",
+    "404": "Not found",
+    "405": "Method not allowed",
+    "409": "Conflict (the key exists, or an identical request is still in progress)",
+    "413": "Request body too large",
+    "422": "Validation failed (field-level errors in `errors`)",
+}
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    max_body_bytes: int = 8 * 1024 * 1024
+    idempotency_wait_s: float = 30.0
+    webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    webhook_poll_s: float = 0.5
+    webhook_timeout_s: float = 10.0
+    migrate: bool = False
+
+
+def create_app(
+    settings: Settings, *, options: ApiOptions | None = None, plane: bootstrap.ServicePlane | None = None
+) -> FastAPI:
+    """The API on the store ``settings.database_url`` (or on a ready-made ``plane``)."""
+    opts = options or ApiOptions()
+    owned = plane is None
+    plane = plane or bootstrap.service_plane(
+        settings.database_url,
+        retry=opts.webhook_retry,
+        webhook_poll_s=opts.webhook_poll_s,
+        webhook_timeout_s=opts.webhook_timeout_s,
+        migrate=opts.migrate,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        plane.dispatcher.start()
+        try:
+            yield
+        finally:
+            if owned:
+                plane.close()
+            else:
+                plane.dispatcher.stop()
+
+    app = FastAPI(
+        title="aftersales API",
+        version=__version__,
+        description="Events in, scores out: the operational API of aftersales (docs/api.md).",
+        lifespan=lifespan,
+    )
+    app.state.plane = plane
+    install_handlers(app)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    for path, models in resource_models().items():
+        app.include_router(resource_router(path, models))
+    app.include_router(webhooks.router)
+    # Added innermost first: the access log wraps everything.
+    app.add_middleware(IdempotencyMiddleware, uow=plane.uow, wait_s=opts.idempotency_wait_s)
+    app.add_middleware(AuthMiddleware, uow=plane.uow)
+    app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with every error documented as an RFC 9457 problem."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    comps.update(problem.pop("$defs", {}))
+    comps["Problem"] = problem
+    comps.pop("HTTPValidationError", None)
+    comps.pop("ValidationError", None)
+    ref = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, ops in schema.get("paths", {}).items():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            if path.startswith("/v1"):
+                for status, text in _PROBLEM_STATUSES.items():
+                    responses[status] = {"description": text, "content": ref}
+            elif "503" in responses:
+                responses["503"] = {"description": "Not ready", "content": ref}
+    app.openapi_schema = schema
+    return schema

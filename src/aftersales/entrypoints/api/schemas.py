@@ -1,0 +1,237 @@
+"""Request and response models, derived from the data contract so the API and the store agree.
+
+Every input model forbids unknown fields; time stamps must carry a zone (they are converted to UTC);
+money is exact (a decimal with at most 2 places, returned as a string such as ``"19.90"``); text may
+not contain NUL characters (PostgreSQL cannot store them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+
+from aftersales.core import contract
+from aftersales.services.ingest import MAX_BATCH
+from aftersales.services.resources import RESOURCES, Resource
+from aftersales.services.webhooks import EVENT_TYPES
+
+__all__ = [
+    "KEY_PATTERN",
+    "EventBatch",
+    "IngestOut",
+    "Problem",
+    "ResourceModels",
+    "resource_models",
+]
+
+MAX_TEXT = 10_000
+KEY_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
+INT64_MAX = 2**63 - 1
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time stamp is out of range once converted to UTC") from None
+
+
+Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
+KeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=KEY_PATTERN)]
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; validation problems list each invalid field in ``errors``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    message: str
+
+
+def _type(col: contract.Column, key: bool) -> Any:
+    if col.choices:
+        return Literal[col.choices]
+    if col.type == "string":
+        return KeyText if key or col.references else Text
+    if col.type == "int":
+        return Annotated[int, Field(ge=int(col.minimum) if col.minimum is not None else -INT64_MAX, le=INT64_MAX)]
+    if col.type == "money":
+        lo = col.minimum if col.minimum is not None else -(10**16)
+        return Annotated[Decimal, Field(ge=lo, lt=10**16, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+    if col.type == "timestamp":
+        return UtcDateTime
+    return {"bool": bool, "date": date, "json": dict[str, Any]}[col.type]
+
+
+def _out_type(col: contract.Column) -> Any:
+    return {"money": Decimal, "timestamp": datetime, "date": date, "int": int, "bool": bool}.get(col.type, str)
+
+
+def _name(table: str) -> str:
+    return "".join(p.capitalize() for p in table.split("_"))
+
+
+class ResourceModels:
+    """The create, update, output and page models of one resource."""
+
+    def __init__(self, res: Resource) -> None:
+        spec = res.spec
+        key = set(spec.key)
+        line_fields: dict[str, Any] = {}
+        line_out: dict[str, Any] = {}
+        if res.lines:
+            lines = contract.get_table(res.lines)
+            parent_key = {c for c in lines.key if c in key}
+            line_in = create_model(
+                f"{_name(res.lines)[:-1]}In",
+                __base__=_Strict,
+                **{c.name: _field(c, c.name in lines.key) for c in lines.columns if c.name not in parent_key},
+            )
+            line_model = create_model(f"{_name(res.lines)[:-1]}", **{c.name: _out(c, lines) for c in lines.columns})
+            line_fields = {"lines": (list[line_in] | None, Field(default=None, max_length=1000))}
+            line_out = {"lines": (list[line_model], ...)}
+        singular = _name(spec.name)[:-1] if spec.name.endswith("s") else _name(spec.name)
+        self.create = create_model(
+            f"{singular}Create",
+            __base__=_Strict,
+            **{c.name: _field(c, c.name in key) for c in spec.columns},
+            **line_fields,
+        )
+        self.update = create_model(
+            f"{singular}Update",
+            __base__=_Strict,
+            **{c.name: _update_field(c) for c in spec.columns if c.name not in key},
+            **line_fields,
+        )
+        self.out = create_model(singular, **{c.name: _out(c, spec) for c in spec.columns}, **line_out)
+        self.page = create_model(f"{singular}Page", items=(list[self.out], ...), next_cursor=(str | None, None))
+
+
+def _field(col: contract.Column, key: bool) -> tuple[Any, Any]:
+    t = _type(col, key)
+    if (key or col.required) and col.default is None:
+        return (t, Field(description=col.description))
+    if key or col.required:
+        return (t, Field(default=col.default, description=col.description))
+    return (t | None, Field(default=None, description=col.description))
+
+
+def _update_field(col: contract.Column) -> tuple[Any, Any]:
+    """Omitted: unchanged. ``null`` clears an optional field; a required one cannot be cleared."""
+    t = _type(col, False)
+    return (t if col.required else t | None, Field(default=None, description=col.description))
+
+
+def _out(col: contract.Column, table: contract.Table) -> tuple[Any, Any]:
+    t = _out_type(col)
+    if col.type == "json":
+        t = str
+    if col.required or col.name in table.key:
+        return (t, Field(description=col.description))
+    return (t | None, Field(default=None, description=col.description))
+
+
+def resource_models() -> dict[str, ResourceModels]:
+    return {path: ResourceModels(res) for path, res in RESOURCES.items()}
+
+
+class EventIn(_Strict):
+    event_id: KeyText = Field(description="Client event id: an event id is stored once, whatever the retries.")
+    customer_id: KeyText | None = None
+    anonymous_id: KeyText | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+    occurred_at: UtcDateTime = Field(description="When it happened, with a zone (e.g. 2024-03-01T10:00:00+01:00).")
+    properties: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> EventIn:
+        if self.customer_id is None and self.anonymous_id is None:
+            raise ValueError("an event needs a customer_id or an anonymous_id")
+        return self
+
+
+class EventBatch(_Strict):
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class IngestOut(BaseModel):
+    received: int
+    inserted: int
+    duplicates: int
+
+
+EventType = Literal[(*EVENT_TYPES, "*")]
+
+
+class SubscriptionIn(_Strict):
+    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\x00-\x20]+$")]
+    event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1)  # type: ignore[valid-type]
+    description: Text | None = None
+
+
+class SubscriptionOut(BaseModel):
+    subscription_id: str
+    url: str
+    event_types: list[str]
+    active: bool
+    description: str | None
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="Signing secret, shown only now: verify Aftersales-Signature with it.")
+
+
+class SubscriptionPage(BaseModel):
+    items: list[SubscriptionOut]
+    next_cursor: str | None
+
+
+class AttemptOut(BaseModel):
+    attempt_number: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str
+    subscription_id: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempt_count: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+
+
+class DeliveryDetail(DeliveryOut):
+    payload: str
+    attempts: list[AttemptOut]
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+Problem.model_rebuild()
