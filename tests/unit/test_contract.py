@@ -29,3 +29,12 @@ def test_arrow_schema_uses_utc_timestamps_and_float_money():
 def test_unknown_table_lists_the_valid_ones():
     with pytest.raises(ContractError, match="customers"):
         get_table("nope")
+
+
+def test_data_contract_doc_is_current():
+    from pathlib import Path
+
+    from aftersales.core.contract_doc import render
+
+    doc = Path(__file__).parents[2] / "docs" / "data-contract.md"
+    assert doc.read_text() == render(), "regenerate: python -m aftersales.core.contract_doc > docs/data-contract.md"
