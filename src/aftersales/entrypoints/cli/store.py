@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from aftersales import bootstrap
 from aftersales.core.errors import UnusableInputError
 from aftersales.entrypoints.cli.options import DbOption
+from aftersales.entrypoints.cli.progress import progress
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
 from aftersales.services.importing import ImportResult
 
@@ -58,9 +57,7 @@ def import_(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Summary as table, json or csv."),
 ) -> None:
     """Import a file into the store. Bad rows go to PATH.rejected.csv; exit 3 when any were rejected."""
-    err = Console(stderr=True)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+    with progress(bar=False) as bar:
         task = bar.add_task(f"importing {table}", total=None)
         result = bootstrap.import_file(
             table,
