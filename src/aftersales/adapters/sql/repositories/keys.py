@@ -44,7 +44,8 @@ class SqlIdempotencyRepository:
     def claim(self, record: IdempotencyRecord) -> bool:
         ins = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
         q = ins(idempotency_keys).values(**record.__dict__).on_conflict_do_nothing()
-        return self._conn.execute(q).rowcount == 1
+        # RETURNING, not rowcount: psycopg reports -1 for a single-row INSERT through SQLAlchemy 2.1.
+        return self._conn.execute(q.returning(idempotency_keys.c.key_id)).first() is not None
 
     def get(self, key_id: str, idempotency_key: str) -> IdempotencyRecord | None:
         q = select(idempotency_keys).where(self._match(key_id, idempotency_key))

@@ -1,0 +1,114 @@
+"""A real uvicorn server on a free loopback port, on SQLite and on PostgreSQL (one database per xdist
+worker, created here; skipped with a reason when no server answers, unless CI is set)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from aftersales import bootstrap
+from aftersales.config import Settings
+from aftersales.entrypoints.api import ApiOptions, create_app
+from aftersales.services import api_keys
+from aftersales.services.webhooks import RetryPolicy
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MAX_BODY = 256 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_database(name: str) -> str:
+    """A fresh, empty PostgreSQL database ``name``; skips (or fails under CI) without a server."""
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL at {PG_ADMIN} does not answer: {type(exc).__name__}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+class LiveServer:
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+@dataclass
+class Api:
+    url: str
+    keys: dict[str, str]
+    plane: bootstrap.ServicePlane
+    app: object
+    max_body: int = MAX_BODY
+
+    def client(self, scope: str | None = "admin", **headers: str) -> httpx.Client:
+        if scope is not None:
+            headers["Authorization"] = f"Bearer {self.keys[scope]}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def _worker(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{Path(tmp_path_factory.mktemp('api')) / 'store.db'}"
+    return postgres_database(f"aftersales_api_{_worker(request)}")
+
+
+@pytest.fixture(scope="module")
+def api(store_url: str) -> Iterator[Api]:
+    plane = bootstrap.service_plane(
+        store_url,
+        retry=RetryPolicy(max_attempts=4, base_s=0.05, max_delay_s=0.2),
+        webhook_poll_s=0.05,
+        webhook_timeout_s=0.5,
+        migrate=True,
+    )
+    app = create_app(Settings(database_url=store_url), plane=plane, options=ApiOptions(max_body_bytes=MAX_BODY))
+    keys = {scope: api_keys.create_key(plane.uow, scope).key for scope in api_keys.SCOPES}
+    revoked = api_keys.create_key(plane.uow, "admin")
+    api_keys.revoke_key(plane.uow, revoked.key_id)
+    keys["revoked"] = revoked.key
+    keys["bogus"] = "as_000000000000_not-a-real-secret"
+    with LiveServer(app) as server:
+        yield Api(server.url, keys, plane, app)
+    plane.close()

@@ -1,0 +1,159 @@
+"""Outgoing webhooks against a real HTTP receiver on loopback: signatures, retries on 5xx/429/timeouts/
+network errors, recorded attempts, redelivery."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from aftersales.adapters.channels.webhooks import SIGNATURE_HEADER, verify_signature
+
+
+class Receiver:
+    """Answers each request with the next scripted status ("sleep" = answer late, past the timeout)."""
+
+    def __init__(self, script: list[int | str]) -> None:
+        self.script, self.received = list(script), []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body.decode()))
+                step = receiver.script.pop(0) if receiver.script else 200
+                if step == "sleep":
+                    time.sleep(1.0)
+                    step = 200
+                self.send_response(int(step))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver_factory() -> Iterator:
+    made: list[Receiver] = []
+
+    def make(script: list[int | str]) -> Receiver:
+        made.append(Receiver(script))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def _wait_for(api, delivery_filter: dict, done: set[str], timeout: float = 20.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    with api.client("admin") as c:
+        while time.monotonic() < deadline:
+            items = c.get("/v1/webhook-deliveries", params=delivery_filter).json()["items"]
+            if items and all(d["status"] in done for d in items):
+                return [c.get(f"/v1/webhook-deliveries/{d['delivery_id']}").json() for d in items]
+            time.sleep(0.05)
+    raise AssertionError(f"deliveries not finished: {items}")
+
+
+def _subscribe(api, url: str, types: list[str]) -> dict:
+    with api.client("admin") as c:
+        r = c.post("/v1/webhook-subscriptions", json={"url": url, "event_types": types})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _respond(api, kind: str = "nps", score: int = 9) -> str:
+    rid = f"r-{uuid.uuid4().hex[:10]}"
+    with api.client("ingest") as c:
+        r = c.post(
+            "/v1/survey-responses",
+            json={
+                "response_id": rid,
+                "survey_id": "post-delivery",
+                "kind": kind,
+                "score": score,
+                "responded_at": "2024-05-01T08:00:00+02:00",
+            },
+        )
+    assert r.status_code == 201, r.text
+    return rid
+
+
+def test_a_survey_response_is_delivered_signed_after_retrying_500_and_429(api, receiver_factory) -> None:
+    rx = receiver_factory([500, 429, 200])
+    sub = _subscribe(api, rx.url, ["survey.responded"])
+    rid = _respond(api)
+    (d,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"delivered", "failed"})
+    assert d["status"] == "delivered" and d["attempt_count"] == 3
+    assert [a["status_code"] for a in d["attempts"]] == [500, 429, 200]
+    headers, body = rx.received[-1]
+    assert verify_signature(sub["secret"], headers[SIGNATURE_HEADER], body)
+    assert not verify_signature("whsec_wrong", headers[SIGNATURE_HEADER], body)
+    payload = json.loads(body)
+    assert payload["type"] == "survey.responded" and payload["data"]["response_id"] == rid
+    assert payload["data"]["responded_at"] == "2024-05-01T06:00:00+00:00"
+    assert headers["Aftersales-Event"] == "survey.responded"
+    assert len({b for _, b in rx.received}) == 1  # every attempt sends the same payload
+
+
+def test_a_4xx_answer_is_not_retried(api, receiver_factory) -> None:
+    rx = receiver_factory([410])
+    sub = _subscribe(api, rx.url, ["*"])
+    _respond(api)
+    (d,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"delivered", "failed"})
+    assert d["status"] == "failed" and [a["status_code"] for a in d["attempts"]] == [410]
+
+
+def test_timeouts_are_retried(api, receiver_factory) -> None:
+    rx = receiver_factory(["sleep", 200])
+    sub = _subscribe(api, rx.url, ["survey.responded"])
+    _respond(api)
+    (d,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"delivered", "failed"})
+    assert d["status"] == "delivered"
+    assert d["attempts"][0]["status_code"] is None and d["attempts"][0]["error"].startswith("timeout")
+
+
+def test_network_errors_exhaust_the_retries_then_redelivery_starts_a_new_round(api, receiver_factory) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/nobody-listens"
+    sub = _subscribe(api, dead, ["survey.responded"])
+    _respond(api)
+    (d,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"failed"})
+    assert d["attempt_count"] == 4 and all(a["error"].startswith("network error") for a in d["attempts"])
+    gaps = [b["attempted_at"] > a["attempted_at"] for a, b in zip(d["attempts"], d["attempts"][1:], strict=False)]
+    assert all(gaps)
+    with api.client("admin") as c:
+        assert c.post(f"/v1/webhook-deliveries/{d['delivery_id']}/redeliver").status_code == 202
+        assert c.post("/v1/webhook-deliveries/dl_missing/redeliver").status_code == 404
+    (again,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"failed"})
+    assert len(again["attempts"]) == 8 and [a["attempt_number"] for a in again["attempts"]] == list(range(1, 9))
+
+
+def test_unsubscribed_and_unmatched_types_get_nothing(api, receiver_factory) -> None:
+    rx = receiver_factory([])
+    sub = _subscribe(api, rx.url, ["order.created"])
+    with api.client("admin") as c:
+        assert c.delete(f"/v1/webhook-subscriptions/{sub['subscription_id']}").json()["active"] is False
+        assert "secret" not in c.get(f"/v1/webhook-subscriptions/{sub['subscription_id']}").json()
+        bad = c.post("/v1/webhook-subscriptions", json={"url": "ftp://x", "event_types": ["nope"]})
+        assert bad.status_code == 422
+    _respond(api)
+    with api.client("admin") as c:
+        assert c.get("/v1/webhook-deliveries", params={"subscription_id": sub["subscription_id"]}).json()["items"] == []
