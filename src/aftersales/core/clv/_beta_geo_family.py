@@ -1,0 +1,103 @@
+"""Formulas shared by BG/NBD and MBG/NBD: they differ only in a shift ``k`` of the dropout process.
+
+While alive a customer buys at Poisson rate λ ~ Gamma(r, α); after each purchase they drop out with
+probability p ~ Beta(a, b). BG/NBD (Fader, Hardie & Lee 2005) allows dropout only after repeat purchases
+(k = 0); MBG/NBD (Batislam, Denizel & Filiztekin 2007) also right after the first purchase (k = 1).
+With ``b' = b + x + k`` and ``δ = 1`` when ``x + k > 0``:
+
+    L(x, t_x, T) = Γ(r+x) α^r / Γ(r) · [ B(a, b')/B(a, b) / (α+T)^(r+x)
+                                         + δ · B(a+1, b'-1)/B(a, b) / (α+t_x)^(r+x) ]
+
+    P(alive | x, t_x, T) = 1 / (1 + δ · a/(b'-1) · ((α+T)/(α+t_x))^(r+x))
+
+Given alive at T, λ ~ Gamma(r+x, α+T) and p ~ Beta(a, b') independently (the posterior), so with
+``z = t/(α+T+t)``:
+
+    E[Y(t) | alive] = (a+b'-1) · [1 - (1-z)^(a-1) 2F1(a+b+k-1-r, a-1; a+b'-1; z)] / (a-1)
+    P(alive at T+t | alive at T) = E[e^(-λpt)] = (1-z)^a 2F1(a, a+b+k-r; a+b'; z)
+
+(the first is Fader-Hardie-Lee's eq. 10 after Euler's transformation; it is evaluated exactly at a = 1
+by :func:`~aftersales.core.clv._special.bg_bracket`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import betainc, betaln, digamma, gammaln, hyp2f1
+
+from aftersales.core.clv._special import bg_bracket
+from aftersales.core.clv.transactions import TransactionModel
+
+__all__ = ["BetaGeoFamily"]
+
+
+class BetaGeoFamily(TransactionModel):
+    """BG/NBD-type model; ``dropout_shift`` is 0 (BG/NBD) or 1 (MBG/NBD)."""
+
+    param_names = ("r", "alpha", "a", "b")
+    dropout_shift: ClassVar[int] = 0
+
+    def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        r, alpha, a, b = params
+        x, t_x, T = data["frequency"], data["recency"], data["T"]
+        bp = b + x + self.dropout_shift
+        has_second = (x + self.dropout_shift) > 0
+        bp1 = np.where(has_second, bp - 1.0, 1.0)  # keeps betaln defined where the term is absent
+        u1 = betaln(a, bp) - (r + x) * np.log(alpha + T)
+        u2 = np.where(has_second, betaln(a + 1.0, bp1) - (r + x) * np.log(alpha + t_x), -np.inf)
+        m = np.maximum(u1, u2)
+        e1, e2 = np.exp(u1 - m), np.exp(u2 - m)
+        w1 = e1 / (e1 + e2)
+        w2 = 1.0 - w1
+        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + m + np.log(e1 + e2)
+
+        psi_ab, psi_abx = digamma(a + b), digamma(a + bp)
+        g_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + t_x)
+        g_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x))
+        g_a = -(digamma(a) - psi_ab) + w1 * (digamma(a) - psi_abx) + w2 * (digamma(a + 1.0) - psi_abx)
+        g_b = -(digamma(b) - psi_ab) + w1 * (digamma(bp) - psi_abx) + w2 * (digamma(bp1) - psi_abx)
+        grad = np.column_stack(np.broadcast_arrays(g_r, g_alpha, g_a, g_b))
+        return ll, grad
+
+    def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        r, alpha, a, b = self._params()
+        bp1 = b + x + self.dropout_shift - 1.0
+        has_second = (x + self.dropout_shift) > 0
+        log_ratio = (
+            np.log(a) - np.log(np.where(has_second, bp1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        )
+        return np.where(has_second, 1.0 / (1.0 + np.exp(np.minimum(log_ratio, 700.0))), 1.0)
+
+    def _expected_if_alive(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        r, alpha, a, b = self._params()
+        k = self.dropout_shift
+        z = t / (alpha + T + t)
+        c = a + b + x + k - 1.0
+        return c * bg_bracket(a + b + k - 1.0 - r, np.full_like(z, a), c, z)
+
+    def _survival_if_alive(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        r, alpha, a, b = self._params()
+        k = self.dropout_shift
+        z = t / (alpha + T + t)
+        return np.exp(a * np.log1p(-z)) * hyp2f1(a, a + b + k - r, a + b + x + k, z)
+
+    def _pmf_if_alive(self, n: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """Alive at T: Y = n ≥ 1 needs survival of the first n-1 purchases and either exactly n Poisson
+        events or a dropout at the n-th; Y = 0 needs no event. With λ ~ Gamma(r+x, α+T),
+        p ~ Beta(a, b'): P(n) = B(a, b'+n-1)/B(a, b') NBD(n) + B(a+1, b'+n-1)/B(a, b') P(N > n).
+        """
+        r, alpha, a, b = self._params()
+        bp = b + x + self.dropout_shift
+        rr, aa = r + x, alpha + T
+        log_p0 = np.log(aa) - np.log(aa + t)  # NBD "success" probability α'/(α'+t)
+        log_q0 = np.log(t) - np.log(aa + t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_nbd = gammaln(rr + n) - gammaln(rr) - gammaln(n + 1.0) + rr * log_p0 + np.where(n > 0, n * log_q0, 0.0)
+            nbd = np.exp(log_nbd)
+            tail = betainc(n + 1.0, rr, np.exp(log_q0))  # P(N > n) for N ~ NBD(rr, p0)
+            keep = np.exp(betaln(a, bp + n - 1.0) - betaln(a, bp))
+            drop = np.exp(betaln(a + 1.0, bp + n - 1.0) - betaln(a, bp))
+        value = np.where(n == 0, np.exp(rr * log_p0), keep * nbd + drop * tail)
+        return np.where(t == 0, (n == 0).astype(float), value)

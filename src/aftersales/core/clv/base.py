@@ -1,0 +1,293 @@
+"""The one model template (lifelines style) behind every CLV model.
+
+A model declares its parameter names, the data columns it reads and one method,
+``_log_likelihood(params, data) -> (ll, grad)``: the log-likelihood of each row of *distinct*
+sufficient statistics and its gradient with respect to the (natural) parameters. This class does
+everything else:
+
+* **weighted sufficient statistics** — rows carry counts (``weights``); without counts, identical rows
+  are grouped first, so fitting costs the number of distinct tuples, not customers;
+* **maximum likelihood in log-parameter space** (all parameters are positive) with scipy's L-BFGS-B and
+  the model's analytic gradient; objective ``-Σ wᵢ ℓᵢ / Σ wᵢ + penalizer · Σ θ²``, where θ are the
+  natural parameters (the L2 penalty of lifetimes, so penalised fits are comparable);
+* **convergence is always checked** — a fit whose gradient is not ~0 raises
+  :class:`~aftersales.core.errors.ConvergenceError` instead of returning nonsense;
+* **standard errors** from the inverse Hessian of the total negative log-likelihood (the Hessian is the
+  central difference of the analytic gradient), log-likelihood, AIC and BIC.
+
+``fit()`` returns ``self``; fitted attributes end in ``_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy.optimize import minimize
+
+from aftersales.core.errors import ConvergenceError, ValidationError
+
+__all__ = ["BaseModel", "FitSummaryRow", "as_columns", "group_rows"]
+
+FitSummaryRow = dict[str, Any]
+
+_GRAD_TOL = 1e-5  # max |∂ objective / ∂ log θ| accepted as converged (objective is per customer)
+# A log-parameter beyond ±18 (θ < 1.5e-8 or > 6.6e7) means the likelihood has no interior maximum
+# (e.g. nobody ever returns): the gradient in log space vanishes there without a real optimum.
+_LOG_BOUND = 18.0
+
+
+def as_columns(data: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Pull ``columns`` out of a DataFrame, Arrow table or mapping as float64 arrays."""
+    out: dict[str, np.ndarray] = {}
+    for name in columns:
+        try:
+            if isinstance(data, pa.Table):
+                values = data.column(name).to_numpy()
+            elif isinstance(data, (pd.DataFrame, Mapping)):
+                values = data[name]
+            else:
+                raise TypeError(f"unsupported data type {type(data).__name__}")
+        except (KeyError, IndexError) as exc:
+            raise ValidationError(f"data lacks the column {name!r} (needs {', '.join(columns)})") from exc
+        out[name] = np.asarray(values, dtype=float).reshape(-1)
+    return out
+
+
+def group_rows(cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Group identical rows: the distinct rows and how many customers each stands for.
+
+    >>> d, w = group_rows({"x": np.array([1.0, 1.0, 2.0]), "T": np.array([5.0, 5.0, 5.0])})
+    >>> d["x"].tolist(), w.tolist()
+    ([1.0, 2.0], [2.0, 1.0])
+    """
+    names = list(cols)
+    stacked = np.column_stack([cols[n] for n in names])
+    unique, counts = np.unique(stacked, axis=0, return_counts=True)
+    return {n: unique[:, i].copy() for i, n in enumerate(names)}, counts.astype(float)
+
+
+class BaseModel:
+    """Template: subclasses set ``param_names``, ``data_columns`` and implement ``_log_likelihood``."""
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    data_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        if penalizer < 0:
+            raise ValidationError("penalizer must be >= 0")
+        self.penalizer = float(penalizer)
+        self.params_: dict[str, float] = {}
+
+    # --- what each model provides -------------------------------------------------------------
+    def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log-likelihood (n,) and its gradient w.r.t. the natural parameters (n, k)."""
+        raise NotImplementedError
+
+    def _validate(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Check (and possibly filter) the data; return the rows that enter the likelihood."""
+        for name, values in data.items():
+            if not np.all(np.isfinite(values)):
+                raise ValidationError(f"{name} has missing or infinite values")
+        return data
+
+    def _initial_params(self, data: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
+        return np.ones(len(self.param_names))
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(
+        self,
+        data: Any,
+        *,
+        weights: str | np.ndarray | None = None,
+        initial_params: Mapping[str, float] | None = None,
+        maxiter: int = 2000,
+    ) -> Self:
+        """Fit by maximum likelihood on ``data`` (DataFrame, Arrow table or mapping of columns).
+
+        ``weights`` names a column (or gives an array) of counts: each row then stands for that many
+        customers with identical sufficient statistics. Without it, identical rows are grouped here.
+        """
+        cols = as_columns(data, self.data_columns)
+        if weights is None:
+            cols = self._validate(cols)
+            cols, w = group_rows(cols)
+        else:
+            w_values = as_columns(data, (weights,))[weights] if isinstance(weights, str) else weights
+            w = np.asarray(w_values, dtype=float).reshape(-1)
+            if w.shape[0] != next(iter(cols.values())).shape[0]:
+                raise ValidationError("weights and data differ in length")
+            if np.any(~np.isfinite(w)) or np.any(w < 0):
+                raise ValidationError("weights must be finite and >= 0")
+            cols["__w"] = w
+            cols = self._validate(cols)
+            w = cols.pop("__w")
+        keep = w > 0
+        cols, w = {k: v[keep] for k, v in cols.items()}, w[keep]
+        if w.sum() == 0:
+            raise ValidationError(f"{type(self).__name__}: no customers to fit")
+        start = (
+            np.array([float(initial_params[n]) for n in self.param_names])
+            if initial_params
+            else self._initial_params(cols, w)
+        )
+        self._optimise(cols, w, start, maxiter)
+        self._data, self._weights = cols, w
+        return self
+
+    def _objective(self, theta: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            ll, grad = self._log_likelihood(params, data)
+        total = w.sum()
+        value = -float(w @ ll) / total + self.penalizer * float(params @ params)
+        g_params = -(w @ grad) / total + 2.0 * self.penalizer * params
+        if not np.isfinite(value) or not np.all(np.isfinite(g_params)):
+            return np.inf, np.zeros_like(theta)
+        return value, g_params * params  # chain rule: ∂/∂logθ = θ ∂/∂θ
+
+    def _optimise(self, data: dict[str, np.ndarray], w: np.ndarray, start: np.ndarray, maxiter: int) -> None:
+        name = type(self).__name__
+        theta0 = np.log(np.clip(start, 1e-8, 1e8))
+        if not np.isfinite(self._objective(theta0, data, w)[0]):
+            raise ConvergenceError(f"{name}: the likelihood is not finite at the starting values")
+        best = None
+        for _ in range(3):  # restart from the last point: L-BFGS-B sometimes stops on a flat line search
+            res = minimize(
+                self._objective,
+                theta0,
+                args=(data, w),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-30.0, 30.0)] * theta0.size,
+                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+            )
+            best = res
+            if np.max(np.abs(res.jac)) < _GRAD_TOL:
+                break
+            theta0 = res.x
+        assert best is not None
+        grad_norm = float(np.max(np.abs(best.jac)))
+        at_bound = bool(np.any(np.abs(best.x) >= _LOG_BOUND))
+        if not np.isfinite(best.fun) or grad_norm >= _GRAD_TOL or at_bound:
+            why = "a parameter ran to 0 or infinity" if at_bound else f"gradient {grad_norm:.2e} after {best.nit} steps"
+            raise ConvergenceError(f"{name}: the fit did not converge ({why}; {best.message})")
+        params = np.exp(best.x)
+        total = w.sum()
+        self.params_ = dict(zip(self.param_names, params.tolist(), strict=True))
+        with np.errstate(all="ignore"):
+            ll, _ = self._log_likelihood(params, data)
+        self.log_likelihood_ = float(w @ ll)
+        self.n_customers_ = float(total)
+        self.n_rows_ = int(w.size)
+        self.converged_ = True
+        self.iterations_ = int(best.nit)
+        self.gradient_norm_ = grad_norm
+        self.covariance_ = self._covariance(params, data, w)
+        if not np.all(np.isfinite(self.covariance_)):
+            raise ConvergenceError(
+                f"{name}: the likelihood has no unique maximum (Hessian not positive definite at "
+                f"{', '.join(f'{k}={v:.3g}' for k, v in self.params_.items())}); the data cannot identify the model"
+            )
+        self.standard_errors_ = dict(
+            zip(self.param_names, np.sqrt(np.clip(np.diag(self.covariance_), 0, None)).tolist(), strict=True)
+        )
+
+    def _covariance(self, params: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
+        """Inverse Hessian of the total (penalised) negative log-likelihood in natural parameters."""
+        k = params.size
+        total = w.sum()
+
+        def grad(p: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                _, g = self._log_likelihood(p, data)
+            return -(w @ g) + 2.0 * self.penalizer * total * p
+
+        hess = np.empty((k, k))
+        for j in range(k):
+            h = 1e-5 * params[j]
+            up, down = params.copy(), params.copy()
+            up[j] += h
+            down[j] -= h
+            hess[:, j] = (grad(up) - grad(down)) / (2 * h)
+        hess = 0.5 * (hess + hess.T)
+        try:
+            cov = np.linalg.inv(hess)
+        except np.linalg.LinAlgError:
+            return np.full((k, k), np.nan)
+        if np.any(np.linalg.eigvalsh(hess) <= 0) or np.any(np.diag(cov) <= 0):
+            return np.full((k, k), np.nan)
+        return cov
+
+    # --- fitted results -----------------------------------------------------------------------
+    @classmethod
+    def from_params(cls, **params: float) -> Self:
+        """A model with given parameters (e.g. published ones), ready to predict."""
+        missing = set(cls.param_names) - set(params)
+        if missing or set(params) - set(cls.param_names):
+            raise ValidationError(f"{cls.__name__} takes parameters {', '.join(cls.param_names)}")
+        model = cls()
+        model.params_ = {n: float(params[n]) for n in cls.param_names}
+        return model
+
+    def _params(self) -> np.ndarray:
+        if not self.params_:
+            raise ValidationError(f"{type(self).__name__} is not fitted: call fit() or from_params()")
+        return np.array([self.params_[n] for n in self.param_names])
+
+    def log_likelihood(self, data: Any, *, weights: str | np.ndarray | None = None) -> float:
+        """Total log-likelihood of ``data`` at the fitted parameters (e.g. on a holdout)."""
+        cols = self._validate(as_columns(data, self.data_columns))
+        w = np.ones(next(iter(cols.values())).shape[0]) if weights is None else np.asarray(weights, float)
+        if isinstance(weights, str):
+            w = as_columns(data, (weights,))[weights]
+        with np.errstate(all="ignore"):
+            ll, _ = self._log_likelihood(self._params(), cols)
+        return float(w @ ll)
+
+    @property
+    def aic_(self) -> float:
+        return 2 * len(self.param_names) - 2 * self.log_likelihood_
+
+    @property
+    def bic_(self) -> float:
+        return len(self.param_names) * float(np.log(self.n_customers_)) - 2 * self.log_likelihood_
+
+    def summary(self) -> list[FitSummaryRow]:
+        """One row per parameter: estimate, standard error and a 95% Wald interval on the log scale."""
+        rows = []
+        for name in self.param_names:
+            value, se = self.params_[name], self.standard_errors_.get(name, float("nan"))
+            spread = 1.959963984540054 * se / value  # delta method: se(log θ) = se(θ)/θ
+            rows.append(
+                {
+                    "param": name,
+                    "estimate": value,
+                    "std_error": se,
+                    "lower_95": value * float(np.exp(-spread)),
+                    "upper_95": value * float(np.exp(spread)),
+                }
+            )
+        return rows
+
+    def fit_report(self) -> dict[str, Any]:
+        """The fit as plain data: model, params, standard errors, log-likelihood, AIC/BIC, convergence."""
+        return {
+            "model": type(self).__name__,
+            "params": dict(self.params_),
+            "standard_errors": dict(self.standard_errors_),
+            "log_likelihood": self.log_likelihood_,
+            "aic": self.aic_,
+            "bic": self.bic_,
+            "n_customers": int(round(self.n_customers_)),
+            "n_distinct_rows": self.n_rows_,
+            "converged": self.converged_,
+            "iterations": self.iterations_,
+        }
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({inner})"
