@@ -74,7 +74,7 @@ def test_bgnbd_population_curve_equals_direct_integral_over_dropout_probability(
 
     r, alpha, a, b = 0.7, 2.0, 1.0, 3.0
     for t in (5.0, 39.0):
-        direct = quad(lambda p: (1 - (alpha / (alpha + p * t)) ** r) / p * beta_dist.pdf(p, a, b), 0, 1)[0]
+        direct = quad(lambda p, t=t: (1 - (alpha / (alpha + p * t)) ** r) / p * beta_dist.pdf(p, a, b), 0, 1)[0]
         got = BetaGeo.from_params(r=r, alpha=alpha, a=a, b=b).expected_population_purchases(t)
         assert got == pytest.approx(direct, rel=1e-9)
 

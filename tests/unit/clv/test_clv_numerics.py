@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.integrate import quad
@@ -20,7 +22,7 @@ def _log_integral_by_quad(r, alpha, s, beta, x, t_x, T):
     edges = sorted({t_x, min(T, t_x + width), min(T, t_x + 10 * width), T})
     total = sum(
         quad(lambda u: np.exp(log_h(u) - scale), lo, hi, epsabs=0, epsrel=1e-13, limit=200)[0]
-        for lo, hi in zip(edges[:-1], edges[1:], strict=False)
+        for lo, hi in itertools.pairwise(edges)
         if hi > lo
     )
     return scale + np.log(total)
