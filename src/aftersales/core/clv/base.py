@@ -282,7 +282,7 @@ class BaseModel:
             "log_likelihood": self.log_likelihood_,
             "aic": self.aic_,
             "bic": self.bic_,
-            "n_customers": int(round(self.n_customers_)),
+            "n_customers": round(self.n_customers_),
             "n_distinct_rows": self.n_rows_,
             "converged": self.converged_,
             "iterations": self.iterations_,
