@@ -115,8 +115,13 @@ def register(
     uow: UnitOfWorkFactory, url: str, event_types: Iterable[str], description: str | None = None
 ) -> SubscriptionRecord:
     """Subscribe ``url`` to ``event_types`` (``*`` = all). The returned record holds the signing secret."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # raises ValueError for a port out of range
+    except ValueError:
+        usable = False
+    if not usable:
         raise ValidationError("invalid webhook URL", [FieldError(("url",), "must be an absolute http(s) URL")])
     types = tuple(dict.fromkeys(event_types))
     unknown = [t for t in types if t != "*" and t not in EVENT_TYPES]
