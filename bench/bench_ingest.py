@@ -1,0 +1,159 @@
+"""Sustained event ingestion through POST /v1/events into PostgreSQL, beside COPY of the same rows.
+
+Run by hand (PostgreSQL on 127.0.0.1:5432, trust auth):
+
+    .venv/bin/python bench/bench_ingest.py [--events 200000] [--concurrency 4]
+
+It creates the database ``aftersales_bench``, starts ``aftersales serve`` (one uvicorn process, log
+level warning) on a free loopback port, and generates load from a second process (httpx, one thread
+per connection, payloads serialised before the clock starts). For batches of 100 and 1,000 events it
+prints throughput and p50/p99 request latency, then the rate of ``COPY ... FROM STDIN`` of the same
+rows into an identical table (the practical limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import psycopg
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DB = "aftersales_bench"
+URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}"
+
+LOADGEN = r"""
+import json, sys, threading, time, httpx
+url, key, run = sys.argv[1], sys.argv[2], sys.argv[6]
+batch, total, conc = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def payload(w, i):
+    return json.dumps({"events": [{"event_id": f"{run}-{w}-{i}-{j}", "customer_id": f"c{(i * batch + j) % 50000}",
+        "name": "checkout_completed", "occurred_at": "2024-03-01T10:00:00+01:00",
+        "properties": {"value": j, "currency": "EUR"}} for j in range(batch)]}).encode()
+per = total // batch // conc
+bodies = [[payload(w, i) for i in range(per)] for w in range(conc)]
+lat, errors = [], []
+def worker(w):
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                      timeout=60) as c:
+        for body in bodies[w]:
+            t = time.perf_counter(); r = c.post("/v1/events", content=body); lat.append(time.perf_counter() - t)
+            if r.status_code != 202: errors.append(r.status_code)
+threads = [threading.Thread(target=worker, args=(w,)) for w in range(conc)]
+start = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+elapsed = time.perf_counter() - start
+lat.sort()
+print(json.dumps({"events": per * conc * batch, "elapsed": elapsed, "p50": lat[len(lat) // 2],
+                  "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "errors": len(errors)}))
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_database() -> None:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB}"')
+
+
+def _cli(*args: str) -> str:
+    code = "from aftersales.entrypoints.cli.app import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
+
+
+def _copy_rate(n: int) -> float:
+    rows = [
+        (
+            f"copy-{i}",
+            f"c{i % 50000}",
+            None,
+            "checkout_completed",
+            "2024-03-01 09:00:00+00",
+            json.dumps({"value": i % 1000, "currency": "EUR"}),
+        )
+        for i in range(n)
+    ]
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB}") as conn:
+        conn.execute("CREATE TABLE events_copy (LIKE events INCLUDING ALL)")
+        start = time.perf_counter()
+        with conn.cursor().copy(
+            "COPY events_copy (event_id, customer_id, anonymous_id, name, occurred_at, properties) FROM STDIN"
+        ) as cp:
+            for r in rows:
+                cp.write_row(r)
+        conn.commit()
+        return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--concurrency", type=int, default=4)
+    args = ap.parse_args()
+    _fresh_database()
+    _cli("init", "--db", URL)
+    key = _cli("keys", "create", "--scope", "ingest", "--db", URL).strip()
+    port = _port()
+    code = "from aftersales.entrypoints.cli.app import main; main()"
+    server = subprocess.Popen(
+        [sys.executable, "-c", code, "serve", "--port", str(port), "--db", URL, "--log-level", "warning"],
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        results = []
+        for batch in (100, 1000):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    LOADGEN,
+                    url,
+                    key,
+                    str(batch),
+                    str(args.events),
+                    str(args.concurrency),
+                    uuid.uuid4().hex[:8],
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            r = json.loads(out.stdout)
+            results.append(
+                (f"POST /v1/events, batch {batch}", r["events"] / r["elapsed"], r["p50"], r["p99"], r["errors"])
+            )
+    finally:
+        server.terminate()
+        server.wait()
+    copy = _copy_rate(args.events)
+    print(f"{'path':<30} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'of COPY':>8}")
+    for name, rate, p50, p99, errors in results:
+        print(f"{name:<30} {rate:>10,.0f} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f} {errors:>6} {rate / copy:>8.0%}")
+    print(f"{'COPY FROM STDIN (psycopg)':<30} {copy:>10,.0f} {'':>8} {'':>8} {'':>6} {'100%':>8}")
+    print(f"\n{args.events:,} events per run, {args.concurrency} client connections, cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()
