@@ -9,7 +9,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
-from aftersales.core.clv._special import _bracket_series, bg_bracket, log_sum_exp2, one_minus_pow_over
+from aftersales.core.clv._special import _bracket_series, bg_bracket, hyp2f1_safe, log_sum_exp2, one_minus_pow_over
 from aftersales.core.clv.pareto_nbd import _integral
 
 
@@ -84,3 +84,14 @@ def test_one_minus_pow_over_limit_and_series():
 def test_log_sum_exp2_handles_minus_infinity_and_huge_values():
     assert log_sum_exp2(np.array(-np.inf), np.array(3.0)) == 3.0
     assert log_sum_exp2(np.array(1000.0), np.array(1000.0)) == pytest.approx(1000 + np.log(2))
+
+
+@pytest.mark.parametrize(("b", "c", "z"), [(1.0, 1002.0, 100 / 102), (2.5, 4001.3, 0.995), (0.7, 3.0, 0.4)])
+def test_hyp2f1_safe_matches_euler_integral(b, c, z):
+    # 2F1(1, b; c; z) = (c-1) ∫₀¹ (1-t)^(c-2) (1-zt)^(-b) dt
+    edges = [0.0, min(0.5, 20 / c), 1.0]
+    direct = sum(
+        (c - 1) * quad(lambda t: (1 - t) ** (c - 2) * (1 - z * t) ** (-b), lo, hi, epsabs=0, epsrel=1e-13)[0]
+        for lo, hi in itertools.pairwise(edges)
+    )
+    assert hyp2f1_safe(np.array(1.0), np.array(b), np.array(c), np.array(z)) == pytest.approx(direct, rel=1e-11)

@@ -25,9 +25,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betainc, betaln, digamma, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, gammaln
 
-from aftersales.core.clv._special import bg_bracket
+from aftersales.core.clv._special import bg_bracket, hyp2f1_safe
 from aftersales.core.clv.transactions import TransactionModel
 
 __all__ = ["BetaGeoFamily"]
@@ -81,7 +81,7 @@ class BetaGeoFamily(TransactionModel):
         r, alpha, a, b = self._params()
         k = self.dropout_shift
         z = t / (alpha + T + t)
-        return np.exp(a * np.log1p(-z)) * hyp2f1(a, a + b + k - r, a + b + x + k, z)
+        return np.exp(a * np.log1p(-z)) * hyp2f1_safe(a, a + b + k - r, a + b + x + k, z)
 
     def _pmf_if_alive(self, n: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Alive at T: Y = n ≥ 1 needs survival of the first n-1 purchases and either exactly n Poisson

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, hyp2f1
 
-__all__ = ["TANH_SINH", "TanhSinh", "bg_bracket", "log_sum_exp2", "one_minus_pow_over"]
+__all__ = ["TANH_SINH", "TanhSinh", "bg_bracket", "hyp2f1_safe", "log_sum_exp2", "one_minus_pow_over"]
 
 # Below this distance from a = 1 the hypergeometric closed form loses digits to cancellation, so the
 # exact power series (no division by a - 1) is used instead.
@@ -53,6 +53,35 @@ def one_minus_pow_over(k: np.ndarray, log_y: np.ndarray) -> np.ndarray:
     # Two-term Taylor series of -expm1(kl)/k = -log y (1 + kl/2 + ...), exact at k = 0.
     series = -log_y * (1.0 + 0.5 * kl)
     return np.where(small, series, exact)
+
+
+def hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Gauss series ``Σ (a)_n (b)_n z^n / ((c)_n n!)`` for ``0 <= z < 1``, summed until terms vanish."""
+    term = np.ones(np.broadcast_shapes(np.shape(a), np.shape(b), np.shape(c), np.shape(z)))
+    total = term.copy()
+    active = np.ones(term.shape, bool)
+    n = 0
+    while active.any() and n < _SERIES_MAX_TERMS:
+        term = term * (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z
+        total = total + np.where(active, term, 0.0)
+        active = np.abs(term) > 1e-17 * np.abs(total)
+        n += 1
+    return total
+
+
+def hyp2f1_safe(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """scipy's ``hyp2f1``, with the plain series where it fails (it returns NaN for large ``c`` and
+    ``z`` near 1, exactly the case of customers with thousands of purchases).
+
+    >>> float(hyp2f1_safe(np.array(1.0), np.array(1.0), np.array(1002.0), np.array(100 / 102)))
+    1.0009803536738948
+    """
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, float) for v in (a, b, c, z)))
+    out = np.asarray(hyp2f1(a, b, c, z), dtype=float).copy()
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out[bad] = hyp2f1_series(a[bad], b[bad], c[bad], z[bad])
+    return out
 
 
 def _bracket_series(A: np.ndarray, a: np.ndarray, C: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -95,7 +124,7 @@ def bg_bracket(A: np.ndarray, a: np.ndarray, C: np.ndarray, z: np.ndarray) -> np
     far = ~near
     if far.any():
         af, zf = a[far], z[far]
-        value = np.exp((af - 1.0) * np.log1p(-zf)) * hyp2f1(A[far], af - 1.0, C[far], zf)
+        value = np.exp((af - 1.0) * np.log1p(-zf)) * hyp2f1_safe(A[far], af - 1.0, C[far], zf)
         out[far] = (1.0 - value) / (af - 1.0)
     if near.any():
         out[near] = _bracket_series(A[near], a[near], C[near], z[near])
