@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Modules under aftersales.entrypoints.cli that each define ``register(app: typer.Typer)``.
-COMMAND_MODULES: tuple[str, ...] = ("store", "generate", "serve", "keys")
+COMMAND_MODULES: tuple[str, ...] = ("store", "generate", "serve", "keys", "clv")
 
 
 def register(app: typer.Typer) -> None:
