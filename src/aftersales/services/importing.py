@@ -117,7 +117,11 @@ class _KeyTracker:
         first_in_batch = ~key_hash.duplicated(keep="first")
         known = {k: self._seen[k] for k in set(key_hash.tolist()) if k in self._seen}
         new = ~key_hash.isin(list(known)) & first_in_batch
-        fresh = dict(zip(key_hash[new].tolist(), zip(row_hash[new].tolist(), frame.index[new].tolist(), strict=True), strict=True))
+        fresh = dict(
+            zip(
+                key_hash[new].tolist(), zip(row_hash[new].tolist(), frame.index[new].tolist(), strict=True), strict=True
+            )
+        )
         self._seen.update(fresh)
         known.update(fresh)
         seen_hash = key_hash.map({k: v[0] for k, v in known.items()})
