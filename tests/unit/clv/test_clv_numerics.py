@@ -43,7 +43,16 @@ def _log_integral_by_quad(r, alpha, s, beta, x, t_x, T):
 def test_pareto_integral_matches_adaptive_quadrature(r, alpha, s, beta, x, t_x, T):
     log_i, _ = _integral(r, alpha, s, beta, np.array([float(x)]), np.array([t_x]), np.array([T]))
     assert np.isfinite(log_i[0])
-    assert log_i[0] == pytest.approx(_log_integral_by_quad(r, alpha, s, beta, x, t_x, T), abs=1e-8)
+    assert log_i[0] == pytest.approx(_log_integral_by_quad(r, alpha, s, beta, x, t_x, T), abs=1e-7)
+
+
+def test_pareto_integral_is_exact_when_the_integrand_is_a_pure_power():
+    # α = β makes ρ ≡ 1: I = [(α+t_x)^-(m-1) - (α+T)^-(m-1)]/(m-1), here with the mass within 1e-5 of t_x.
+    r, s, ab, x, t_x, T = 50.0, 50.0, 0.02, 5000.0, 0.001, 400.0
+    k = r + x + s
+    exact = -k * np.log(ab + t_x) + np.log(-np.expm1(-k * np.log((ab + T) / (ab + t_x)))) - np.log(k)
+    log_i, _ = _integral(r, ab, s, ab, np.array([x]), np.array([t_x]), np.array([T]))
+    assert log_i[0] == pytest.approx(exact, rel=1e-14)
 
 
 def test_pareto_integral_vanishes_smoothly_as_recency_reaches_age():

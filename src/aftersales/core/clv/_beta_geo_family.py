@@ -42,24 +42,41 @@ class BetaGeoFamily(TransactionModel):
     def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         r, alpha, a, b = params
         x, t_x, T = data["frequency"], data["recency"], data["T"]
-        bp = b + x + self.dropout_shift
-        has_second = (x + self.dropout_shift) > 0
-        bp1 = np.where(has_second, bp - 1.0, 1.0)  # keeps betaln defined where the term is absent
-        u1 = betaln(a, bp) - (r + x) * np.log(alpha + T)
-        u2 = np.where(has_second, betaln(a + 1.0, bp1) - (r + x) * np.log(alpha + t_x), -np.inf)
+        if "_x_index" in data:
+            xu, xi = data["_x_unique"], data["_x_index"]
+        else:
+            xu, xi = np.unique(x, return_inverse=True)
+            xi = xi.reshape(-1)
+        # Terms in the frequency alone, on the distinct frequencies (a few hundred at most).
+        bp = b + xu + self.dropout_shift
+        has2 = (xu + self.dropout_shift) > 0
+        bp1 = np.where(has2, bp - 1.0, 1.0)  # keeps betaln defined where the second term is absent
+        psi_abx = digamma(a + bp)
+        f = {
+            "beta1": betaln(a, bp),
+            "beta2": np.where(has2, betaln(a + 1.0, bp1), -np.inf),
+            "const": gammaln(r + xu) - gammaln(r),
+            "psi_r": digamma(r + xu) - digamma(r),
+            "a1": digamma(a) - psi_abx,
+            "a2": digamma(a + 1.0) - psi_abx,
+            "b1": digamma(bp) - psi_abx,
+            "b2": digamma(bp1) - psi_abx,
+        }
+        f = {k: v[xi] for k, v in f.items()}
+        log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
+        u1 = f["beta1"] - (r + x) * log_aT
+        u2 = f["beta2"] - (r + x) * log_atx
         m = np.maximum(u1, u2)
         e1, e2 = np.exp(u1 - m), np.exp(u2 - m)
         w1 = e1 / (e1 + e2)
         w2 = 1.0 - w1
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + m + np.log(e1 + e2)
-
-        psi_ab, psi_abx = digamma(a + b), digamma(a + bp)
-        g_r = digamma(r + x) - digamma(r) + np.log(alpha) - w1 * np.log(alpha + T) - w2 * np.log(alpha + t_x)
+        ll = f["const"] + r * np.log(alpha) - betaln(a, b) + m + np.log(e1 + e2)
+        psi_ab = digamma(a + b)
+        g_r = f["psi_r"] + np.log(alpha) - w1 * log_aT - w2 * log_atx
         g_alpha = r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x))
-        g_a = -(digamma(a) - psi_ab) + w1 * (digamma(a) - psi_abx) + w2 * (digamma(a + 1.0) - psi_abx)
-        g_b = -(digamma(b) - psi_ab) + w1 * (digamma(bp) - psi_abx) + w2 * (digamma(bp1) - psi_abx)
-        grad = np.column_stack(np.broadcast_arrays(g_r, g_alpha, g_a, g_b))
-        return ll, grad
+        g_a = -(digamma(a) - psi_ab) + w1 * f["a1"] + w2 * f["a2"]
+        g_b = -(digamma(b) - psi_ab) + w1 * f["b1"] + w2 * f["b2"]
+        return ll, np.column_stack([g_r, g_alpha, g_a, g_b])
 
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._params()

@@ -143,7 +143,7 @@ class TanhSinh:
     0.333333333333
     """
 
-    def __init__(self, step: float = 1.0 / 8.0, half_width: float = 3.5) -> None:
+    def __init__(self, step: float = 1.0 / 6.0, half_width: float = 3.2) -> None:
         k = np.arange(-round(half_width / step), round(half_width / step) + 1)
         s = k * step
         u = 0.5 * np.pi * np.sinh(s)

@@ -65,9 +65,16 @@ def group_rows(cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.n
     ([1.0, 2.0], [2.0, 1.0])
     """
     names = list(cols)
-    stacked = np.column_stack([cols[n] for n in names])
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return {n: unique[:, i].copy() for i, n in enumerate(names)}, counts.astype(float)
+    n = cols[names[0]].size
+    if n == 0:
+        return {k: v.copy() for k, v in cols.items()}, np.zeros(0)
+    order = np.lexsort([cols[k] for k in reversed(names)])
+    ordered = {k: cols[k][order] for k in names}
+    starts = np.ones(n, bool)
+    starts[1:] = np.logical_or.reduce([ordered[k][1:] != ordered[k][:-1] for k in names])
+    first = np.flatnonzero(starts)
+    counts = np.diff(np.append(first, n)).astype(float)
+    return {k: ordered[k][first] for k in names}, counts
 
 
 class BaseModel:
@@ -96,6 +103,10 @@ class BaseModel:
 
     def _initial_params(self, data: dict[str, np.ndarray], weights: np.ndarray) -> np.ndarray:
         return np.ones(len(self.param_names))
+
+    def _prepare(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Precompute whatever does not depend on the parameters (once per fit)."""
+        return data
 
     # --- fitting ------------------------------------------------------------------------------
     def fit(
@@ -134,7 +145,7 @@ class BaseModel:
             if initial_params
             else self._initial_params(cols, w)
         )
-        self._optimise(cols, w, start, maxiter)
+        self._optimise(self._prepare(cols), w, start, maxiter)
         self._data, self._weights = cols, w
         return self
 
@@ -245,7 +256,7 @@ class BaseModel:
         if isinstance(weights, str):
             w = as_columns(data, (weights,))[weights]
         with np.errstate(all="ignore"):
-            ll, _ = self._log_likelihood(self._params(), cols)
+            ll, _ = self._log_likelihood(self._params(), self._prepare(cols))
         return float(w @ ll)
 
     @property

@@ -81,20 +81,20 @@ class BetaGeoBetaBinom(BaseModel):
         top = log_terms.max(axis=1)
         return top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
 
-    def _prepare(self, *values: Any) -> list[np.ndarray]:
+    def _flat(self, *values: Any) -> list[np.ndarray]:
         return [np.asarray(v, float).reshape(-1) for v in np.broadcast_arrays(*values)]
 
     def probability_alive(self, frequency: Any, recency: Any, n_periods: Any, future_periods: int = 0) -> np.ndarray:
         """P(alive at opportunity n + future_periods | x, t_x, n)."""
         alpha, beta, gamma, delta = self._params()
-        x, t_x, n = self._prepare(frequency, recency, n_periods)
+        x, t_x, n = self._flat(frequency, recency, n_periods)
         log_alive = betaln(alpha + x, beta + n - x) + betaln(gamma, delta + n + future_periods)
         return np.clip(np.exp(log_alive - self._log_l(x, t_x, n)), 0.0, 1.0)
 
     def expected_purchases(self, future_periods: int, frequency: Any, recency: Any, n_periods: Any) -> np.ndarray:
         """E[transactions in the next ``future_periods`` opportunities | x, t_x, n]."""
         alpha, beta, gamma, delta = self._params()
-        x, t_x, n = self._prepare(frequency, recency, n_periods)
+        x, t_x, n = self._flat(frequency, recency, n_periods)
         ahead = np.arange(1, int(future_periods) + 1)[None, :]
         log_alive_each = betaln(gamma, delta + n[:, None] + ahead)  # alive at opportunity n + j
         log_lead = betaln(alpha + x + 1.0, beta + n - x) - self._log_l(x, t_x, n)

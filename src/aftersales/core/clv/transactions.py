@@ -54,6 +54,11 @@ class TransactionModel(BaseModel):
             raise ValidationError("recency must be 0 for customers with frequency 0")
         return data
 
+    def _prepare(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        # Terms that depend on the frequency alone are computed once per distinct frequency.
+        x_unique, x_index = np.unique(data["frequency"], return_inverse=True)
+        return {**data, "_x_unique": x_unique, "_x_index": x_index.reshape(-1)}
+
     # --- formulas each model provides ---------------------------------------------------------
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
