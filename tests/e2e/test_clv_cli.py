@@ -22,7 +22,7 @@ from aftersales.entrypoints.cli import clv as clv_cli
 from aftersales.entrypoints.cli.app import main
 
 pytestmark = pytest.mark.xdist_group("clv_cli")
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = Path(__file__).resolve().parents[2] / "data" / "cdnow" / "CDNOW_sample.txt"
 
 
 @pytest.fixture(scope="module")

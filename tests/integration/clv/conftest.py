@@ -8,7 +8,7 @@ import ibis
 import pandas as pd
 import pytest
 
-CDNOW = Path(__file__).resolve().parents[4] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = Path(__file__).resolve().parents[3] / "data" / "cdnow" / "CDNOW_sample.txt"
 
 
 class ParquetDuckSource:

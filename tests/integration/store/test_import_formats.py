@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from aftersales import bootstrap
 from aftersales.adapters.sources.shopify import customer_id_for_email
 
-CDNOW = Path(__file__).parents[4] / "shared" / "data" / "cdnow"
+CDNOW = Path(__file__).resolve().parents[3] / "data" / "cdnow"
 
 
-@pytest.mark.skipif(not CDNOW.exists(), reason=f"CDNOW data not found at {CDNOW}")
 def test_cdnow_sample_and_master(store_url, probe):
     sample = bootstrap.import_file("orders", str(CDNOW / "CDNOW_sample.txt"), db=store_url, fmt="cdnow")
     assert (sample.read, sample.inserted, sample.rejected, sample.created_customers) == (6919, 6919, 0, 2357)
@@ -27,7 +24,6 @@ def test_cdnow_sample_and_master(store_url, probe):
     assert (again.inserted, again.unchanged) == (0, 6919)
 
 
-@pytest.mark.skipif(not CDNOW.exists(), reason=f"CDNOW data not found at {CDNOW}")
 def test_cdnow_master_header_layout(tmp_path, store_url, probe):
     lines = (CDNOW / "CDNOW_master.txt").read_text().splitlines()[:6]
     path = tmp_path / "master.txt"

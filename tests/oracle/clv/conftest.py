@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-CDNOW = Path(__file__).resolve().parents[4] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = Path(__file__).resolve().parents[3] / "data" / "cdnow" / "CDNOW_sample.txt"
 CALIBRATION_END = pd.Timestamp("1997-09-30")
 OBSERVATION_END = pd.Timestamp("1998-06-30")
 
