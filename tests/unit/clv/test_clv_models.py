@@ -130,13 +130,20 @@ def test_a_fit_that_cannot_converge_raises():
         {"frequency": [1.5], "recency": [1.0], "T": [2.0]},
         {"frequency": [1.0], "recency": [3.0], "T": [2.0]},
         {"frequency": [0.0], "recency": [1.0], "T": [2.0]},
-        {"frequency": [1.0], "recency": [1.0], "T": [0.0]},
+        {"frequency": [1.0], "recency": [1.0], "T": [-1.0]},
         {"frequency": [1.0], "recency": [np.nan], "T": [2.0]},
     ],
 )
 def test_invalid_rfm_rows_are_rejected(bad):
     with pytest.raises(ValidationError):
         BetaGeo().fit(bad)
+
+
+def test_customers_first_seen_at_the_end_contribute_nothing(bgnbd_sample):
+    fresh = pd.DataFrame({"frequency": [0.0] * 50, "recency": [0.0] * 50, "T": [0.0] * 50})
+    a, b = BetaGeo().fit(bgnbd_sample), ParetoNBD().fit(pd.concat([bgnbd_sample, fresh]))
+    assert ParetoNBD().fit(bgnbd_sample).log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-9)
+    assert BetaGeo().fit(pd.concat([bgnbd_sample, fresh])).params_ == pytest.approx(a.params_, rel=1e-6)
 
 
 def test_missing_column_and_unfitted_model_are_errors():

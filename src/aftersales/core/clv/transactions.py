@@ -46,8 +46,10 @@ class TransactionModel(BaseModel):
         x, t_x, T = data["frequency"], data["recency"], data["T"]
         if np.any(x < 0) or np.any(x != np.floor(x)):
             raise ValidationError("frequency must be a whole number >= 0")
-        if np.any(T <= 0):
-            raise ValidationError("T (customer age) must be > 0")
+        if np.any(T < 0):
+            # T = 0 (first purchase at the very end) is allowed: such a row has likelihood 1 and so
+            # contributes nothing to the fit, and its predictions are those of a new customer.
+            raise ValidationError("T (customer age) must be >= 0")
         if np.any(t_x < 0) or np.any(t_x > T * (1 + 1e-12)):
             raise ValidationError("recency must lie in [0, T]")
         if np.any((x == 0) & (t_x != 0)):
