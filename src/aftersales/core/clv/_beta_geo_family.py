@@ -42,27 +42,8 @@ class BetaGeoFamily(TransactionModel):
     def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         r, alpha, a, b = params
         x, t_x, T = data["frequency"], data["recency"], data["T"]
-        if "_x_index" in data:
-            xu, xi = data["_x_unique"], data["_x_index"]
-        else:
-            xu, xi = np.unique(x, return_inverse=True)
-            xi = xi.reshape(-1)
-        # Terms in the frequency alone, on the distinct frequencies (a few hundred at most).
-        bp = b + xu + self.dropout_shift
-        has2 = (xu + self.dropout_shift) > 0
-        bp1 = np.where(has2, bp - 1.0, 1.0)  # keeps betaln defined where the second term is absent
-        psi_abx = digamma(a + bp)
-        f = {
-            "beta1": betaln(a, bp),
-            "beta2": np.where(has2, betaln(a + 1.0, bp1), -np.inf),
-            "const": gammaln(r + xu) - gammaln(r),
-            "psi_r": digamma(r + xu) - digamma(r),
-            "a1": digamma(a) - psi_abx,
-            "a2": digamma(a + 1.0) - psi_abx,
-            "b1": digamma(bp) - psi_abx,
-            "b2": digamma(bp1) - psi_abx,
-        }
-        f = {k: v[xi] for k, v in f.items()}
+        xu, xi = np.unique(x, return_inverse=True)
+        f = {k: v[xi.reshape(-1)] for k, v in self._frequency_terms(params, xu).items()}
         log_aT, log_atx = np.log(alpha + T), np.log(alpha + t_x)
         u1 = f["beta1"] - (r + x) * log_aT
         u2 = f["beta2"] - (r + x) * log_atx
@@ -77,6 +58,57 @@ class BetaGeoFamily(TransactionModel):
         g_a = -(digamma(a) - psi_ab) + w1 * f["a1"] + w2 * f["a2"]
         g_b = -(digamma(b) - psi_ab) + w1 * f["b1"] + w2 * f["b2"]
         return ll, np.column_stack([g_r, g_alpha, g_a, g_b])
+
+    def _frequency_terms(self, params: np.ndarray, xu: np.ndarray) -> dict[str, np.ndarray]:
+        """Terms that depend on the frequency alone, on the distinct frequencies (a few hundred)."""
+        r, _, a, b = params
+        bp = b + xu + self.dropout_shift
+        has2 = (xu + self.dropout_shift) > 0
+        bp1 = np.where(has2, bp - 1.0, 1.0)  # keeps betaln defined where the second term is absent
+        psi_abx = digamma(a + bp)
+        return {
+            "beta1": betaln(a, bp),
+            "beta2": np.where(has2, betaln(a + 1.0, bp1), -np.inf),
+            "const": gammaln(r + xu) - gammaln(r),
+            "psi_r": digamma(r + xu) - digamma(r),
+            "a1": digamma(a) - psi_abx,
+            "a2": digamma(a + 1.0) - psi_abx,
+            "b1": digamma(bp) - psi_abx,
+            "b2": digamma(bp1) - psi_abx,
+        }
+
+    def _total_log_likelihood(
+        self, params: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Weighted form of :meth:`_log_likelihood` for fitting: logs of α+T and α+t_x are taken on the
+        distinct ages only, and the frequency-only terms enter through per-frequency weight sums."""
+        if "_frequency_index" not in data:
+            return super()._total_log_likelihood(params, data, w)
+        r, alpha, a, b = params
+        x, xi, ti, ri = data["frequency"], data["_frequency_index"], data["_T_index"], data["_recency_index"]
+        f = self._frequency_terms(params, data["_frequency_unique"])
+        log_aT = np.log(alpha + data["_T_unique"])[ti]
+        log_atx = np.log(alpha + data["_recency_unique"])[ri]
+        rx = r + x
+        u1 = f["beta1"][xi] - rx * log_aT
+        u2 = f["beta2"][xi] - rx * log_atx
+        mix = np.logaddexp(u1, u2)
+        w1 = np.exp(u1 - mix)
+        w2 = 1.0 - w1
+        n_x = np.bincount(xi, weights=w, minlength=f["const"].size)
+        s1 = np.bincount(xi, weights=w * w1, minlength=n_x.size)
+        s2 = n_x - s1
+        total_w = float(n_x.sum())
+        psi_ab = digamma(a + b)
+        ll = float(f["const"] @ n_x + w @ mix) + total_w * (r * np.log(alpha) - betaln(a, b))
+        ww1, ww2 = w * w1, w * w2
+        g_r = float(f["psi_r"] @ n_x) + total_w * np.log(alpha) - float(ww1 @ log_aT + ww2 @ log_atx)
+        inv_aT = (1.0 / (alpha + data["_T_unique"]))[ti]
+        inv_atx = (1.0 / (alpha + data["_recency_unique"]))[ri]
+        g_alpha = total_w * r / alpha - float((ww1 * rx) @ inv_aT + (ww2 * rx) @ inv_atx)
+        g_a = -(digamma(a) - psi_ab) * total_w + float(f["a1"] @ s1 + f["a2"] @ s2)
+        g_b = -(digamma(b) - psi_ab) * total_w + float(f["b1"] @ s1 + f["b2"] @ s2)
+        return ll, np.array([g_r, g_alpha, g_a, g_b])
 
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._params()

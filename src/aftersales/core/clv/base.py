@@ -38,6 +38,7 @@ _GRAD_TOL = 1e-5  # max |∂ objective / ∂ log θ| accepted as converged (obje
 # A log-parameter beyond ±18 (θ < 1.5e-8 or > 6.6e7) means the likelihood has no interior maximum
 # (e.g. nobody ever returns): the gradient in log space vanishes there without a real optimum.
 _LOG_BOUND = 18.0
+_WARM_START_ROWS = 100_000
 
 
 def as_columns(data: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -60,21 +61,28 @@ def as_columns(data: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
 def group_rows(cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Group identical rows: the distinct rows and how many customers each stands for.
 
+    Each column is hashed to integer codes, the codes are packed into one int64 key and the keys are
+    hashed again (linear time, no sort).
+
     >>> d, w = group_rows({"x": np.array([1.0, 1.0, 2.0]), "T": np.array([5.0, 5.0, 5.0])})
     >>> d["x"].tolist(), w.tolist()
     ([1.0, 2.0], [2.0, 1.0])
     """
     names = list(cols)
-    n = cols[names[0]].size
-    if n == 0:
-        return {k: v.copy() for k, v in cols.items()}, np.zeros(0)
-    order = np.lexsort([cols[k] for k in reversed(names)])
-    ordered = {k: cols[k][order] for k in names}
-    starts = np.ones(n, bool)
-    starts[1:] = np.logical_or.reduce([ordered[k][1:] != ordered[k][:-1] for k in names])
-    first = np.flatnonzero(starts)
-    counts = np.diff(np.append(first, n)).astype(float)
-    return {k: ordered[k][first] for k in names}, counts
+    factorized = [pd.factorize(cols[k]) for k in names]
+    sizes = [max(len(u), 1) for _, u in factorized]
+    if float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:
+        raise ValidationError("too many distinct values to group")  # not reachable for RFM data
+    key = np.zeros(cols[names[0]].size, dtype=np.int64)
+    for (codes, _), size in zip(factorized, sizes, strict=True):
+        key = key * size + codes
+    group, keys = pd.factorize(key)
+    counts = np.bincount(group, minlength=len(keys)).astype(float)
+    out: dict[str, np.ndarray] = {}
+    for name, (_, uniques), size in reversed(list(zip(names, factorized, sizes, strict=True))):
+        out[name] = np.asarray(uniques, dtype=float)[keys % size]
+        keys = keys // size
+    return {k: out[k] for k in names}, counts
 
 
 class BaseModel:
@@ -93,6 +101,13 @@ class BaseModel:
     def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per-row log-likelihood (n,) and its gradient w.r.t. the natural parameters (n, k)."""
         raise NotImplementedError
+
+    def _total_log_likelihood(
+        self, params: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """``Σ wᵢ ℓᵢ`` and its gradient; models may override it with a faster weighted form."""
+        ll, grad = self._log_likelihood(params, data)
+        return float(w @ ll), w @ grad
 
     def _validate(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Check (and possibly filter) the data; return the rows that enter the likelihood."""
@@ -152,10 +167,10 @@ class BaseModel:
     def _objective(self, theta: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(theta)
         with np.errstate(all="ignore"):
-            ll, grad = self._log_likelihood(params, data)
+            ll, grad = self._total_log_likelihood(params, data, w)
         total = w.sum()
-        value = -float(w @ ll) / total + self.penalizer * float(params @ params)
-        g_params = -(w @ grad) / total + 2.0 * self.penalizer * params
+        value = -ll / total + self.penalizer * float(params @ params)
+        g_params = -grad / total + 2.0 * self.penalizer * params
         if not np.isfinite(value) or not np.all(np.isfinite(g_params)):
             return np.inf, np.zeros_like(theta)
         return value, g_params * params  # chain rule: ∂/∂logθ = θ ∂/∂θ
@@ -163,39 +178,44 @@ class BaseModel:
     def _optimise(self, data: dict[str, np.ndarray], w: np.ndarray, start: np.ndarray, maxiter: int) -> None:
         name = type(self).__name__
         theta0 = np.log(np.clip(start, 1e-8, 1e8))
-        if not np.isfinite(self._objective(theta0, data, w)[0]):
+        probe = np.arange(0, w.size, max(1, w.size // 5000))  # the start is checked on a sample of rows
+        sample = self._prepare({k: v[probe] for k, v in data.items() if not k.startswith("_")})
+        if not np.isfinite(self._objective(theta0, sample, w[probe])[0]):
             raise ConvergenceError(f"{name}: the likelihood is not finite at the starting values")
-        best = None
+        theta0, scale = self._warm_start(theta0, data, w)
+        unscale = np.linalg.inv(scale.T)  # gradient in θ from the gradient in z
+
+        def in_z(z: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = self._objective(theta + scale @ z, data, w)
+            return value, scale.T @ grad
+
+        theta, nit = theta0, 0
         for _ in range(3):  # restart from the last point: L-BFGS-B sometimes stops on a flat line search
             res = minimize(
-                self._objective,
-                theta0,
-                args=(data, w),
+                in_z,
+                np.zeros_like(theta),
                 jac=True,
                 method="L-BFGS-B",
-                bounds=[(-30.0, 30.0)] * theta0.size,
                 options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
             )
-            best = res
-            if np.max(np.abs(res.jac)) < _GRAD_TOL:
+            theta, nit = theta + scale @ res.x, nit + res.nit
+            value, grad = float(res.fun), unscale @ res.jac
+            if np.max(np.abs(grad)) < _GRAD_TOL or not np.isfinite(value):
                 break
-            theta0 = res.x
-        assert best is not None
-        grad_norm = float(np.max(np.abs(best.jac)))
-        at_bound = bool(np.any(np.abs(best.x) >= _LOG_BOUND))
-        if not np.isfinite(best.fun) or grad_norm >= _GRAD_TOL or at_bound:
-            why = "a parameter ran to 0 or infinity" if at_bound else f"gradient {grad_norm:.2e} after {best.nit} steps"
-            raise ConvergenceError(f"{name}: the fit did not converge ({why}; {best.message})")
-        params = np.exp(best.x)
+        grad_norm = float(np.max(np.abs(grad)))
+        at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND))
+        if not np.isfinite(value) or grad_norm >= _GRAD_TOL or at_bound:
+            why = "a parameter ran to 0 or infinity" if at_bound else f"gradient {grad_norm:.2e} after {nit} steps"
+            raise ConvergenceError(f"{name}: the fit did not converge ({why}; {res.message})")
+        params = np.exp(theta)
         total = w.sum()
         self.params_ = dict(zip(self.param_names, params.tolist(), strict=True))
-        with np.errstate(all="ignore"):
-            ll, _ = self._log_likelihood(params, data)
-        self.log_likelihood_ = float(w @ ll)
+        # The objective is -LL/W + penalty: the log-likelihood comes back without another pass.
+        self.log_likelihood_ = -(value - self.penalizer * float(params @ params)) * float(total)
         self.n_customers_ = float(total)
         self.n_rows_ = int(w.size)
         self.converged_ = True
-        self.iterations_ = int(best.nit)
+        self.iterations_ = int(nit)
         self.gradient_norm_ = grad_norm
         self.covariance_ = self._covariance(params, data, w)
         if not np.all(np.isfinite(self.covariance_)):
@@ -207,6 +227,38 @@ class BaseModel:
             zip(self.param_names, np.sqrt(np.clip(np.diag(self.covariance_), 0, None)).tolist(), strict=True)
         )
 
+    def _warm_start(
+        self, theta0: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Start point and preconditioner for the full fit.
+
+        On many distinct rows, a fixed random 5% of them (an unbiased estimate of the likelihood) is
+        fitted first; the full fit starts there, in coordinates z with θ = θ₀ + S z where S Sᵀ is the
+        inverse Hessian of the subsample fit, so the full problem is nearly isotropic and L-BFGS
+        needs a handful of full-data evaluations. Otherwise: θ₀ and S = I.
+        """
+        identity = np.eye(theta0.size)
+        n = w.size
+        if n < _WARM_START_ROWS:
+            return theta0, identity
+        pick = np.sort(np.random.default_rng(0).choice(n, size=max(n // 20, _WARM_START_ROWS // 4), replace=False))
+        sub, w_sub = self._prepare({k: v[pick] for k, v in data.items() if not k.startswith("_")}), w[pick]
+        res = minimize(self._objective, theta0, args=(sub, w_sub), jac=True, method="L-BFGS-B",
+                       bounds=[(-30.0, 30.0)] * theta0.size, options={"maxiter": 500})  # fmt: skip
+        if not np.isfinite(res.fun) or np.any(np.abs(res.x) >= _LOG_BOUND):
+            return theta0, identity
+        hess = np.empty((theta0.size, theta0.size))
+        for j in range(theta0.size):
+            step = np.zeros(theta0.size)
+            step[j] = 1e-5
+            up, down = self._objective(res.x + step, sub, w_sub)[1], self._objective(res.x - step, sub, w_sub)[1]
+            hess[:, j] = (up - down) / 2e-5
+        try:
+            chol = np.linalg.cholesky(0.5 * (hess + hess.T))
+        except np.linalg.LinAlgError:
+            return res.x, identity
+        return res.x, np.linalg.inv(chol.T)
+
     def _covariance(self, params: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
         """Inverse Hessian of the total (penalised) negative log-likelihood in natural parameters."""
         k = params.size
@@ -214,16 +266,16 @@ class BaseModel:
 
         def grad(p: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
-                _, g = self._log_likelihood(p, data)
-            return -(w @ g) + 2.0 * self.penalizer * total * p
+                _, g = self._total_log_likelihood(p, data, w)
+            return -g + 2.0 * self.penalizer * total * p
 
         hess = np.empty((k, k))
-        for j in range(k):
-            h = 1e-5 * params[j]
-            up, down = params.copy(), params.copy()
+        at = grad(params)
+        for j in range(k):  # forward differences of the analytic gradient: k + 1 passes over the data
+            h = 1e-6 * params[j]
+            up = params.copy()
             up[j] += h
-            down[j] -= h
-            hess[:, j] = (grad(up) - grad(down)) / (2 * h)
+            hess[:, j] = (grad(up) - at) / h
         hess = 0.5 * (hess + hess.T)
         try:
             cov = np.linalg.inv(hess)

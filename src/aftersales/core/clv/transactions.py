@@ -58,8 +58,11 @@ class TransactionModel(BaseModel):
 
     def _prepare(self, data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         # Terms that depend on the frequency alone are computed once per distinct frequency.
-        x_unique, x_index = np.unique(data["frequency"], return_inverse=True)
-        return {**data, "_x_unique": x_unique, "_x_index": x_index.reshape(-1)}
+        out = dict(data)
+        for name in ("frequency", "recency", "T"):
+            unique, index = np.unique(data[name], return_inverse=True)
+            out[f"_{name}_unique"], out[f"_{name}_index"] = unique, index.reshape(-1)
+        return out
 
     # --- formulas each model provides ---------------------------------------------------------
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
