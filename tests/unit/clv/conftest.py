@@ -27,3 +27,8 @@ def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, T: float,
 @pytest.fixture(scope="session")
 def bgnbd_sample() -> pd.DataFrame:
     return simulate_bgnbd(4000, r=0.5, alpha=6.0, a=0.8, b=2.5, T=40.0, seed=7)
+
+
+@pytest.fixture(scope="session")
+def simulate():
+    return simulate_bgnbd
