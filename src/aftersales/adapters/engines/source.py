@@ -1,0 +1,99 @@
+"""A :class:`Source`: the contract tables of one data source as Ibis tables on one engine.
+
+Every table comes back in the contract's analytical types (money float64, time stamps
+``timestamp('UTC')``), with the contract's column names; optional columns a source lacks are
+NULL columns of the right type, so metric definitions never special-case a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+import ibis
+import ibis.expr.types as ir
+from ibis.backends import BaseBackend
+
+from aftersales.core import contract
+from aftersales.core.errors import MissingColumnError, MissingTableError
+
+__all__ = ["Source", "conform"]
+
+_IBIS_TYPES = {
+    "string": "string",
+    "json": "string",
+    "int": "int64",
+    "bool": "boolean",
+    "money": "float64",
+    "timestamp": "timestamp('UTC')",
+    "date": "date",
+}
+
+
+def conform(raw: ir.Table, name: str) -> ir.Table:
+    """``raw`` in the contract shape of table ``name`` (casts, NULL optional columns, contract order)."""
+    t = contract.get_table(name)
+    cols = {}
+    for c in t.columns:
+        target = ibis.dtype(_IBIS_TYPES[c.type])
+        if c.name in raw.columns:
+            col = raw[c.name]
+            cols[c.name] = col if col.type() == target else col.cast(target)
+        elif c.name in t.required_columns:
+            raise MissingColumnError(f"table {name!r} has no column {c.name!r}")
+        else:
+            cols[c.name] = ibis.null(target)
+    return raw.select(**cols)
+
+
+class Source:
+    """Contract tables on one Ibis backend. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        backend: BaseBackend,
+        engine: str,
+        tables: dict[str, Callable[[], ir.Table]],
+        description: str,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.engine = engine
+        self.description = description
+        self._loaders = tables
+        self._cache: dict[str, ir.Table] = {}
+        self._on_close = on_close
+
+    def has_table(self, name: str) -> bool:
+        return name in self._loaders
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(n for n in contract.TABLES if n in self._loaders)
+
+    def table(self, name: str) -> ir.Table:
+        """Contract table ``name``; raises :class:`MissingTableError` naming it when the source lacks it."""
+        contract.get_table(name)
+        if name not in self._loaders:
+            raise MissingTableError(f"{self.description} has no table {name!r}")
+        if name not in self._cache:
+            self._cache[name] = conform(self._loaders[name](), name)
+        return self._cache[name]
+
+    def execute(self, expr: ir.Table) -> list[dict]:
+        """Run ``expr`` on this source's backend; rows as dicts."""
+        return self.backend.to_pyarrow(expr).to_pylist()
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+        self.backend.disconnect()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

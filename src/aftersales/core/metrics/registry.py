@@ -1,0 +1,173 @@
+"""Every metric by name: the tables it needs and how to build it. The scorecard is the headline subset.
+
+Entry points and services look metrics up here, so a new metric is one entry, and a source
+missing a table can be reported per metric (the others still run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+from aftersales.core.errors import ValidationError
+from aftersales.core.metrics import clv_historical, cohorts, funnel, mrr, profitability, retention, revenue, surveys
+from aftersales.core.metrics.periods import Periods
+
+__all__ = ["METRICS", "SCORECARD", "Context", "MetricSpec", "get_metric"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a metric needs besides its tables (time comes in here: core never reads the clock)."""
+
+    periods: Periods
+    as_of: date
+    tz: str = "UTC"
+    by: str | None = None
+    window_days: int = 365
+    include_returns: bool = False
+
+
+Tables = Mapping[str, ir.Table]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    needs: tuple[str, ...]
+    build: Callable[[Tables, Context], ir.Table]
+    description: str
+
+
+def _orders_kw(t: Tables, c: Context) -> dict:
+    return {"customers": t.get("customers"), "by": c.by, "include_returns": c.include_returns}
+
+
+def _retention(fn: Callable[..., ir.Table], contractual: bool) -> Callable[[Tables, Context], ir.Table]:
+    def build(t: Tables, c: Context) -> ir.Table:
+        if contractual:
+            return fn(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
+        return fn(t["orders"], c.periods, window_days=c.window_days, **_orders_kw(t, c))
+
+    return build
+
+
+def _per_period(fn: Callable[..., ir.Table]) -> Callable[[Tables, Context], ir.Table]:
+    return lambda t, c: fn(t["orders"], c.periods, **_orders_kw(t, c))
+
+
+def _mrr(fn: Callable[..., ir.Table]) -> Callable[[Tables, Context], ir.Table]:
+    return lambda t, c: fn(t["subscriptions"], t["subscription_mrr"], c.periods, customers=t.get("customers"), by=c.by)
+
+
+def _survey(fn: Callable[..., ir.Table]) -> Callable[[Tables, Context], ir.Table]:
+    return lambda t, c: fn(t["survey_responses"], c.periods, customers=t.get("customers"), by=c.by)
+
+
+def _clv(t: Tables, c: Context) -> ir.Table:
+    return clv_historical.historical_clv(
+        t["orders"], as_of=c.as_of, tz=c.tz, window_days=c.window_days, **_orders_kw(t, c)
+    )
+
+
+def _profitability(t: Tables, c: Context) -> ir.Table:
+    start = c.periods.labels[0]
+    end = c.periods.bounds[-1].astimezone(ZoneInfo(c.tz)).date()
+    per = profitability.customer_profitability(
+        t["orders"], start=start, end=end, tz=c.tz, costs=t.get("costs"), customers=t.get("customers")
+    )
+    s = profitability.profitability_summary(per)
+    return s.select(
+        metric=ibis.literal("customer_profitability"),
+        period=ibis.literal(start, type="date"),
+        segment=ibis.null("string"),
+        value=s.mean_profit,
+        **{k: s[k] for k in s.columns},
+    )
+
+
+_SPECS = (
+    MetricSpec("retention_rate", ("orders",), _retention(retention.retention_rate, False), "Customer retention rate %"),
+    MetricSpec("churn_rate", ("orders",), _retention(retention.churn_rate, False), "Customer churn rate %"),
+    MetricSpec(
+        "contractual_churn_rate",
+        ("subscriptions",),
+        _retention(retention.churn_rate, True),
+        "Churn rate % from subscription cancellations",
+    ),
+    MetricSpec("mrr_movements", ("subscriptions", "subscription_mrr"), _mrr(mrr.mrr_movements), "Ending MRR"),
+    MetricSpec("mrr_churn", ("subscriptions", "subscription_mrr"), _mrr(mrr.mrr_churn), "Gross MRR churn %"),
+    MetricSpec("net_mrr_churn", ("subscriptions", "subscription_mrr"), _mrr(mrr.net_mrr_churn), "Net MRR churn %"),
+    MetricSpec(
+        "revenue_growth_existing",
+        ("orders",),
+        _per_period(revenue.revenue_growth_existing),
+        "Revenue growth % from existing customers",
+    ),
+    MetricSpec(
+        "repeat_purchase_ratio", ("orders",), _per_period(revenue.repeat_purchase_ratio), "Repeat purchase ratio %"
+    ),
+    MetricSpec(
+        "returning_customer_rate",
+        ("orders",),
+        _per_period(revenue.returning_customer_rate),
+        "Returning customer rate %",
+    ),
+    MetricSpec("purchase_frequency", ("orders",), _per_period(revenue.purchase_frequency), "Orders per customer"),
+    MetricSpec("average_order_value", ("orders",), _per_period(revenue.average_order_value), "Average order value"),
+    MetricSpec("historical_clv", ("orders",), _clv, "Historical CLV (year before as-of)"),
+    MetricSpec("nps", ("survey_responses",), _survey(surveys.net_promoter_score), "Net Promoter Score"),
+    MetricSpec("csat", ("survey_responses",), _survey(surveys.customer_satisfaction), "CSAT %"),
+    MetricSpec("ces", ("survey_responses",), _survey(surveys.customer_effort_score), "Customer effort score"),
+    MetricSpec(
+        "checkout_dropout_rate",
+        ("events",),
+        lambda t, c: funnel.checkout_dropout_rate(t["events"], c.periods, customers=t.get("customers"), by=c.by),
+        "Checkout dropout rate %",
+    ),
+    MetricSpec(
+        "adoption_rate",
+        ("product_registrations", "events"),
+        lambda t, c: funnel.adoption_rate(
+            t["product_registrations"], t["events"], c.periods, customers=t.get("customers"), by=c.by
+        ),
+        "Registered products activated within 30 days %",
+    ),
+    MetricSpec("cohort_retention", ("orders",), _per_period(cohorts.cohort_matrix), "Cohort retention matrix"),
+    MetricSpec(
+        "customer_profitability", ("orders",), _profitability, "Customer profitability (mean profit per customer)"
+    ),
+)
+
+METRICS: dict[str, MetricSpec] = {s.name: s for s in _SPECS}
+
+SCORECARD: tuple[str, ...] = (
+    "retention_rate",
+    "churn_rate",
+    "repeat_purchase_ratio",
+    "returning_customer_rate",
+    "purchase_frequency",
+    "average_order_value",
+    "revenue_growth_existing",
+    "historical_clv",
+    "mrr_churn",
+    "net_mrr_churn",
+    "nps",
+    "csat",
+    "ces",
+    "checkout_dropout_rate",
+    "adoption_rate",
+)
+
+
+def get_metric(name: str) -> MetricSpec:
+    """The metric ``name``; a :class:`ValidationError` lists the known ones."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise ValidationError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
