@@ -30,7 +30,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import counted_orders
+from aftersales.core.metrics.base import count_if, counted_orders, ratio
 from aftersales.core.metrics.periods import custom_period, local_day_number, timestamp_literal
 
 __all__ = ["customer_profitability", "profit_formula", "profitability_summary"]
@@ -139,7 +139,9 @@ def profitability_summary(profit: ir.Table) -> ir.Table:
         customers=profit.count().cast("int64"),
         total_profit=p.sum().cast("float64"),
         mean_profit=p.mean(),
-        profitable_share=ibis.ifelse(p > 0, 1.0, 0.0).mean() * 100.0,
+        # a share of count_if, not AVG(CASE ... 1.0 ...): PostgreSQL averages those literals as NUMERIC
+        # and Ibis drops a float64 cast it believes redundant (DESIGN.md engine facts).
+        profitable_share=ratio(count_if(p > 0), profit.count(), 100.0),
         min_profit=p.min(),
         p25=p.quantile(0.25),
         median=p.quantile(0.5),

@@ -51,7 +51,8 @@ def _orders_kw(t: Tables, c: Context) -> dict:
 def _retention(fn: Callable[..., ir.Table], contractual: bool) -> Callable[[Tables, Context], ir.Table]:
     def build(t: Tables, c: Context) -> ir.Table:
         if contractual:
-            return fn(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
+            out = fn(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
+            return out.mutate(metric=ibis.literal("contractual_churn_rate"))
         return fn(t["orders"], c.periods, window_days=c.window_days, **_orders_kw(t, c))
 
     return build

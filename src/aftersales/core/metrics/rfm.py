@@ -118,5 +118,5 @@ def rfm_summary(
         cal.monetary_value,
         frequency_holdout=hn.cast("float64"),
         monetary_value_holdout=ibis.ifelse(hn > 0, j.htotal / hn.cast("float64"), 0.0),
-        duration_holdout=ibis.literal(float(end_unit - cal_unit), type="float64"),
+        duration_holdout=ibis.literal(end_unit - cal_unit, type="int64").cast("float64"),
     )
