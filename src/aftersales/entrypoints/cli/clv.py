@@ -114,8 +114,9 @@ def predict(
     kwargs |= dict(calibration_end=end, time_unit=time_unit, penalizer=penalizer)
     result = _run(source, engine, lambda s: service.predict_clv(s, out=out, **kwargs))
     obj = result.as_dict()
-    tiers = {f"risk_{k}": v for k, v in result.tiers.items()}
-    rows = [{k: v for k, v in obj.items() if not isinstance(v, dict)} | tiers]
+    flat = {k: v for k, v in obj.items() if not isinstance(v, dict)}
+    flat |= {f"customers at {k} risk": v for k, v in result.tiers.items()}
+    rows = [{"metric": k, "value": v} for k, v in flat.items()]
     _emit(obj, rows, fmt, f"scores written to {out}")
 
 
