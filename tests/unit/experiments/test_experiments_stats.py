@@ -144,7 +144,10 @@ def test_sequential_wider_than_fixed_horizon_and_p_larger(m, tuning):
     seq = analyze(t, AnalysisOptions(method="sequential", sequential_tuning=tuning))
     assert seq["ci_high"][0] - seq["ci_low"][0] > fixed["ci_high"][0] - fixed["ci_low"][0]
     assert seq["ci_low"][0] <= fixed["lift"][0] <= seq["ci_high"][0]
-    assert seq["p_value"][0] >= fixed["p_value"][0] - 1e-12
+    # At the nominal α a sequential rejection implies a fixed-horizon one (not so at every level:
+    # far in the tail the mixture boundary grows more slowly than a t quantile).
+    if seq["p_value"][0] < 0.05:
+        assert fixed["p_value"][0] < 0.05
 
 
 def _null_p_values(method: str, n_sims: int, seed: int) -> np.ndarray:
