@@ -98,7 +98,10 @@ def _run(python: str, code: str) -> tuple[float, float]:
         + "\nprint(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([python, "-c", wrapper], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run([python, "-c", wrapper], capture_output=True, text=True, check=False, cwd=ROOT)
+    if out.returncode != 0:
+        print(f"failed: {out.stderr.strip().splitlines()[-1]}", file=sys.stderr)
+        return float("nan"), float("nan")
     seconds, rss = json.loads(out.stdout.strip().splitlines()[-1])
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return seconds, max(rss, child if child > before / 1024 else rss)
