@@ -67,9 +67,20 @@ def capped_column(
     _check(upper, lower)
     col = table[column].cast("float64")
     where = col != 0 if ignore_zeros else None
-    hi = col.quantile(upper, where=where) if upper is not None else None
-    lo = col.quantile(lower, where=where) if lower is not None else None
-    clipped = col.clip(lower=lo, upper=hi)
+    bounds = {}
+    if upper is not None:
+        bounds["_cap_hi"] = col.quantile(upper, where=where)
+    if lower is not None:
+        bounds["_cap_lo"] = col.quantile(lower, where=where)
+    if not bounds:
+        return table
+    # A one-row aggregate cross-joined back: PostgreSQL has no windowed percentile_cont.
+    joined = table.cross_join(table.aggregate(**bounds))
+    value = joined[column].cast("float64")
+    clipped = value.clip(
+        lower=joined["_cap_lo"] if lower is not None else None,
+        upper=joined["_cap_hi"] if upper is not None else None,
+    )
     if ignore_zeros:
-        clipped = ibis.ifelse(col == 0, 0.0, clipped)
-    return table.mutate(**{column: clipped})
+        clipped = ibis.ifelse(value == 0, 0.0, clipped)
+    return joined.mutate(**{column: clipped}).select(*table.columns)
