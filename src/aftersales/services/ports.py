@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 __all__ = [
+    "EVENT_COLUMNS",
     "ApiKeyRecord",
     "ApiKeyRepository",
     "AttemptRecord",
     "DeliveryRecord",
     "EventRepository",
+    "EventRow",
     "IdempotencyRecord",
     "IdempotencyRepository",
     "ResourceRepository",
@@ -109,9 +111,15 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+EVENT_COLUMNS = ("event_id", "customer_id", "anonymous_id", "name", "occurred_at", "properties")
+EventRow = tuple[str, str | None, str | None, str, datetime, str | None]
+"""One ``events`` row in :data:`EVENT_COLUMNS` order (``occurred_at`` zone-aware, ``properties`` JSON text)."""
+
+
 class EventRepository(Protocol):
-    def insert_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Insert rows whose event_id is not stored yet (one statement); returns how many were new."""
+    def insert_new(self, rows: Sequence[EventRow]) -> int:
+        """Insert rows whose event_id is not stored yet (ids unique within ``rows``); returns how many
+        were new. Concurrent writers of the same id write it once."""
         ...
 
 

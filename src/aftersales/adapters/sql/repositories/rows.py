@@ -1,4 +1,4 @@
-"""Contract rows: the generic resource repository and the batch event writer."""
+"""Contract rows: the generic resource repository (events have their own writer, ``events.py``)."""
 
 from __future__ import annotations
 
@@ -9,44 +9,10 @@ from sqlalchemy import Connection, and_, delete, exists, insert, select, tuple_,
 from sqlalchemy.exc import IntegrityError
 
 from aftersales.adapters.sql.tables import TABLES
-from aftersales.adapters.sql.types import UTCDateTime
 from aftersales.core import contract
 from aftersales.core.errors import ConflictError
 
-__all__ = ["SqlEventRepository", "SqlResourceRepository"]
-
-_PG_EVENTS = (
-    "INSERT INTO events (event_id, customer_id, anonymous_id, name, occurred_at, properties) "
-    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]) "
-    "ON CONFLICT (event_id) DO NOTHING"
-)
-_SQLITE_EVENTS = (
-    "INSERT INTO events (event_id, customer_id, anonymous_id, name, occurred_at, properties) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
-)
-_COLS = ("event_id", "customer_id", "anonymous_id", "name", "occurred_at", "properties")
-
-
-class SqlEventRepository:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def insert_new(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """One statement per batch: PostgreSQL gets six arrays through ``unnest`` (a fixed, cached plan
-        whatever the batch size); SQLite a prepared statement run for every row in one call."""
-        if self._conn.dialect.name == "postgresql":
-            arrays = tuple([r[c] for r in rows] for c in _COLS)
-            return self._conn.exec_driver_sql(_PG_EVENTS, arrays).rowcount
-        bind = UTCDateTime().process_bind_param
-        dialect = self._conn.dialect
-        params = [
-            tuple(bind(r[c], dialect) if c == "occurred_at" else r[c] for c in _COLS)  # UTC text, as the type stores
-            for r in rows
-        ]
-        raw = self._conn.connection.dbapi_connection
-        before = raw.total_changes  # type: ignore[union-attr]  # executemany's rowcount is not reliable here
-        self._conn.exec_driver_sql(_SQLITE_EVENTS, params)
-        return raw.total_changes - before  # type: ignore[union-attr]
+__all__ = ["SqlResourceRepository"]
 
 
 class SqlResourceRepository:

@@ -7,8 +7,9 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from aftersales.adapters.sql.repositories.events import SqlEventRepository, track_staging
 from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlIdempotencyRepository
-from aftersales.adapters.sql.repositories.rows import SqlEventRepository, SqlResourceRepository
+from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
 from aftersales.adapters.sql.repositories.webhooks import SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork", "unit_of_work_factory"]
@@ -35,4 +36,5 @@ class SqlUnitOfWork:
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    track_staging(engine)
     return lambda: SqlUnitOfWork(engine)
