@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from aftersales import __version__, bootstrap
 from aftersales.config import Settings
+from aftersales.entrypoints.api import events_codec
 from aftersales.entrypoints.api.middleware import (
     AccessLogMiddleware,
     AuthMiddleware,
@@ -110,6 +111,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     comps.update(problem.pop("$defs", {}))
     comps["Problem"] = problem
+    comps.update(events_codec.openapi_components())  # POST /v1/events is validated by msgspec
     comps.pop("HTTPValidationError", None)
     comps.pop("ValidationError", None)
     ref = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -11,16 +11,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from aftersales.core import contract
-from aftersales.services.ingest import MAX_BATCH
 from aftersales.services.resources import RESOURCES, Resource
 from aftersales.services.webhooks import EVENT_TYPES
 
 __all__ = [
     "KEY_PATTERN",
-    "EventBatch",
     "IngestOut",
     "Problem",
     "ResourceModels",
@@ -151,26 +149,9 @@ def resource_models() -> dict[str, ResourceModels]:
     return {path: ResourceModels(res) for path, res in RESOURCES.items()}
 
 
-class EventIn(_Strict):
-    event_id: KeyText = Field(description="Client event id: an event id is stored once, whatever the retries.")
-    customer_id: KeyText | None = None
-    anonymous_id: KeyText | None = None
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
-    occurred_at: UtcDateTime = Field(description="When it happened, with a zone (e.g. 2024-03-01T10:00:00+01:00).")
-    properties: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _identified(self) -> EventIn:
-        if self.customer_id is None and self.anonymous_id is None:
-            raise ValueError("an event needs a customer_id or an anonymous_id")
-        return self
-
-
-class EventBatch(_Strict):
-    events: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
 class IngestOut(BaseModel):
+    """The answer to ``POST /v1/events`` (its request body is validated by msgspec: ``events_codec.py``)."""
+
     received: int
     inserted: int
     duplicates: int
