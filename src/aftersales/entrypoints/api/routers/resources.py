@@ -55,7 +55,9 @@ def resource_router(path: str, models: ResourceModels) -> APIRouter:
     def list_(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
-        customer_id: Annotated[str | None, Query(max_length=255, include_in_schema=has_customer)] = None,
+        customer_id: Annotated[
+            str | None, Query(min_length=1, max_length=255, pattern=KEY_PATTERN, include_in_schema=has_customer)
+        ] = None,
         uow: UnitOfWorkFactory = Depends(get_uow),
     ) -> Any:
         where = {"customer_id": customer_id} if has_customer and customer_id is not None else None
