@@ -1,24 +1,18 @@
 """``aftersales clv fit|predict|report`` end to end on the CDNOW cohort.
 
-In-process runs go through ``main`` with the source opened by a minimal DuckDB reader (so the CLI's
-parsing, rendering, JSON shape and exit codes are tested on their own); the subprocess run uses the
-real engine adapter.
+In-process runs go through ``main``; one run goes through a subprocess, as a user would.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-import ibis
 import pandas as pd
 import pytest
 
-from aftersales.entrypoints.cli import clv as clv_cli
 from aftersales.entrypoints.cli.app import main
 
 pytestmark = pytest.mark.xdist_group("clv_cli")
@@ -42,24 +36,6 @@ def orders_dir(tmp_path_factory) -> Path:
     return directory
 
 
-class _Source:
-    def __init__(self, directory: str) -> None:
-        self.backend = ibis.duckdb.connect()
-        self.directory = Path(directory)
-
-    def table(self, name: str) -> ibis.Table:
-        return self.backend.read_parquet(self.directory / f"{name}.parquet", table_name=name)
-
-
-@pytest.fixture
-def duck_opened(monkeypatch):
-    @contextmanager
-    def opened(source, engine):
-        yield _Source(source)
-
-    monkeypatch.setattr(clv_cli, "_opened", opened)
-
-
 def _run(capsys, *args: str) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as exit_info:
         main(list(args))
@@ -67,7 +43,7 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     return exit_info.value.code, out, err
 
 
-def test_fit_json_has_the_agreed_shape(duck_opened, orders_dir, capsys):
+def test_fit_json_has_the_agreed_shape(orders_dir, capsys):
     code, out, _ = _run(
         capsys, "clv", "fit", "--source", str(orders_dir), "--model", "bgnbd",
         "--calibration-end", "1997-09-30", "--time-unit", "week", "--format", "json",
@@ -80,14 +56,14 @@ def test_fit_json_has_the_agreed_shape(duck_opened, orders_dir, capsys):
     assert report["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
 
 
-def test_fit_table_lists_parameters(duck_opened, orders_dir, capsys):
+def test_fit_table_lists_parameters(orders_dir, capsys):
     code, out, _ = _run(capsys, "clv", "fit", "--source", str(orders_dir), "--model", "paretonbd",
                         "--calibration-end", "1997-09-30")  # fmt: skip
     assert code == 0
     assert "alpha" in out and "beta" in out and "std_error" in out
 
 
-def test_predict_writes_scores(duck_opened, orders_dir, tmp_path, capsys):
+def test_predict_writes_scores(orders_dir, tmp_path, capsys):
     out_file = tmp_path / "scores.parquet"
     code, out, _ = _run(
         capsys, "clv", "predict", "--source", str(orders_dir), "--calibration-end", "1997-09-30",
@@ -102,22 +78,18 @@ def test_predict_writes_scores(duck_opened, orders_dir, tmp_path, capsys):
     assert set(scores["risk_tier"]) <= {"low", "medium", "high"}
 
 
-def test_report_prints_the_checking_tables(duck_opened, orders_dir, capsys):
+def test_report_prints_the_checking_tables(orders_dir, capsys):
     code, out, _ = _run(capsys, "clv", "report", "--source", str(orders_dir), "--calibration-end", "1997-09-30",
                         "--holdout-end", "1998-06-30")  # fmt: skip
     assert code == 0
     assert "model comparison" in out and "7+" in out and "rmse" in out
 
 
-def test_bad_date_is_a_one_line_usage_error(duck_opened, orders_dir, capsys):
+def test_bad_date_is_a_one_line_usage_error(orders_dir, capsys):
     code, _, err = _run(capsys, "clv", "fit", "--source", str(orders_dir), "--calibration-end", "30/09/1997")
     assert code == 2 and err.startswith("error: --calibration-end") and "Traceback" not in err
 
 
-@pytest.mark.skipif(
-    not hasattr(importlib.import_module("aftersales.adapters.engines"), "open_source"),
-    reason="the engine adapter (aftersales.adapters.engines.open_source) is not in this checkout yet",
-)
 def test_cli_subprocess_with_the_real_engine_adapter(orders_dir):
     proc = subprocess.run(
         [sys.executable, "-m", "aftersales", "clv", "fit", "--source", str(orders_dir),

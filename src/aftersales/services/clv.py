@@ -184,9 +184,8 @@ def predict_clv(
     unit = _unit(time_unit)
     orders = source.table("orders")
     end = calibration_end or _last_order_date(orders)
-    backend = source.backend
-    rfm = backend.create_table(
-        f"_clv_rfm_{id(out):x}", clv_summary(orders, observation_end=end, time_unit=unit, tz=tz), temp=True
+    rfm = _materialized(
+        source.backend, f"_clv_rfm_{id(out):x}", clv_summary(orders, observation_end=end, time_unit=unit, tz=tz)
     )
     fitted, rows = _fit_transactions(rfm, model, penalizer)
     spend_model = None
@@ -226,6 +225,15 @@ def predict_clv(
         expected_purchases=float(totals["purchases"][0].as_py()),
         tiers=tiers,
     )
+
+
+def _materialized(backend: Any, name: str, expr: ir.Table) -> ir.Table:
+    """The RFM summary is read three times (two groupings and the final join): compute it once into a
+    temporary table where the engine has them; PySpark has none, and recomputes the lazy plan."""
+    try:
+        return backend.create_table(name, expr, temp=True)
+    except NotImplementedError:
+        return expr
 
 
 def report_clv(

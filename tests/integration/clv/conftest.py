@@ -1,25 +1,15 @@
-"""CDNOW as contract-shaped ``orders`` in Parquet, and a minimal DuckDB source over it."""
+"""CDNOW as contract-shaped ``orders`` in Parquet, opened through the engine adapter (DuckDB)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import ibis
 import pandas as pd
 import pytest
 
+from aftersales.adapters.engines import open_source
+
 CDNOW = Path(__file__).resolve().parents[3] / "data" / "cdnow" / "CDNOW_sample.txt"
-
-
-class ParquetDuckSource:
-    """``table(name)`` over ``DIR/<name>.parquet`` on an in-memory DuckDB (the engine adapter's shape)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.backend = ibis.duckdb.connect()
-
-    def table(self, name: str) -> ibis.Table:
-        return self.backend.read_parquet(self.directory / f"{name}.parquet", table_name=name)
 
 
 def write_cdnow_orders(directory: Path) -> Path:
@@ -45,5 +35,6 @@ def cdnow_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def cdnow_source(cdnow_dir) -> ParquetDuckSource:
-    return ParquetDuckSource(cdnow_dir)
+def cdnow_source(cdnow_dir):
+    with open_source(str(cdnow_dir)) as source:
+        yield source

@@ -60,3 +60,18 @@ def test_postgres_matches_duckdb(postgres_source, cdnow_source, tmp_path):
     # Mean spends summed in another order differ in the last bit, so the Gamma-Gamma fit stops at a
     # point ~1e-7 away: agreement to 1e-6 is the optimiser tolerance, not an engine difference.
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_matches_duckdb(cdnow_source, cdnow_dir, tmp_path):
+    pytest.importorskip("pyspark")
+    from aftersales.adapters.engines import open_source
+
+    with open_source(str(cdnow_dir), "spark") as spark:
+        fit = fit_clv(spark, model="bgnbd", calibration_end=CAL_END)
+        scores = _scores(spark, tmp_path, "spark")
+    assert fit.model.log_likelihood_ == pytest.approx(-9582.429, abs=1e-3)
+    duck = _scores(cdnow_source, tmp_path, "duck")
+    assert duck.index.equals(scores.index)
+    pd.testing.assert_frame_equal(duck, scores, check_exact=False, rtol=1e-6)
