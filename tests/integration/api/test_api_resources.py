@@ -136,3 +136,11 @@ def test_bodies_over_the_limit_get_413_declared_or_streamed(api) -> None:
         streamed = c.post("/v1/customers", content=iter([big[:1000], big[1000:]]))
         assert streamed.status_code == 413
         assert streamed.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a/b", ""])
+def test_a_list_filter_outside_the_key_pattern_is_a_validation_problem(api, value: str) -> None:
+    with api.client("read") as c:
+        r = c.get("/v1/subscriptions", params={"customer_id": value})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["loc"] == ["query", "customer_id"]
