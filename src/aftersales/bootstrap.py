@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aftersales.config import Settings, get_settings
 
@@ -12,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from aftersales.adapters.sql.migrate import MigrationResult
+    from aftersales.services.demo import DemoResult
     from aftersales.services.importing import ImportResult
     from aftersales.services.ports import UnitOfWorkFactory
     from aftersales.services.webhooks import DispatchLoop, RetryPolicy
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ServicePlane",
     "database_url",
+    "demo",
     "import_file",
     "init_store",
     "service_plane",
@@ -158,3 +162,37 @@ def unit_of_work(db: str | None = None) -> UnitOfWorkFactory:
     from aftersales.adapters.sql.repositories import unit_of_work_factory
 
     return unit_of_work_factory(make_engine(database_url(db)))
+
+
+# -- the main job -------------------------------------------------------------------------------
+
+
+def demo(
+    *,
+    customers: int = 20_000,
+    seed: int = 7,
+    out: str = "demo-store",
+    db: str | None = None,
+    as_of: date | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """``aftersales demo``: generate a store into ``out``, import it into the store, summarise it."""
+    from aftersales.adapters.engines import open_source
+    from aftersales.adapters.sources.store_files import write_store_files
+    from aftersales.services.demo import run_demo, summarize
+    from aftersales.services.generate import generate_files
+
+    conf = get_settings()
+    end = as_of or datetime.now(ZoneInfo(conf.reporting_timezone)).date()
+    url = database_url(db)
+
+    def summary() -> dict[str, list[dict[str, object]]]:
+        with open_source(url) as source:
+            return summarize(source, tz=conf.reporting_timezone)
+
+    return run_demo(
+        generate=lambda: generate_files(customers, seed, end, Path(out), write=write_store_files),
+        import_table=lambda name, path: import_file(name, str(path), db=url),
+        summarize=summary,
+        on_step=on_step,
+    )

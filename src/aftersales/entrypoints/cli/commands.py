@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Modules under aftersales.entrypoints.cli that each define ``register(app: typer.Typer)``.
-COMMAND_MODULES: tuple[str, ...] = ("store", "generate", "serve", "keys", "clv", "experiment", "metrics")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "store", "generate", "serve", "keys", "clv", "experiment", "metrics")
 
 
 def register(app: typer.Typer) -> None:

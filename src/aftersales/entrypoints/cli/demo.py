@@ -1,0 +1,45 @@
+"""``aftersales demo``: the main job, end to end on the embedded store."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from aftersales import bootstrap
+from aftersales.entrypoints.cli.options import DbOption, FormatOption
+from aftersales.entrypoints.cli.progress import progress
+from aftersales.entrypoints.cli.render import OutputFormat, render_records, to_jsonable
+
+
+def demo(
+    customers: int = typer.Option(20_000, "--customers", "-n", min=100, help="Customers in the demo store."),
+    seed: int = typer.Option(7, "--seed", help="Random seed of the demo store."),
+    out: str = typer.Option("demo-store", "--out", help="Folder for the generated files."),
+    db: str | None = DbOption,
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Generate a demo store, import it into the store (./aftersales.db by default), print its headline numbers."""
+    with progress(bar=False) as bar:
+        task = bar.add_task("demo", total=None)
+        result = bootstrap.demo(
+            customers=customers, seed=seed, out=out, db=db, on_step=lambda s: bar.update(task, description=s)
+        )
+    if fmt == OutputFormat.json:
+        import json
+
+        print(json.dumps(to_jsonable({"imports": result.import_records(), **result.summary}), indent=2))
+        return
+    render_records(result.import_records(), fmt, title=f"demo store: generated into {out}/ and imported")
+    render_records(
+        result.summary["revenue_by_month"], fmt, title="revenue by month (returns and cancellations excluded)"
+    )
+    render_records(result.summary["scorecard"], fmt, title="retention scorecard, last complete month")
+    sys.stdout.flush()
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.step_seconds.items())
+    print(f"\ndone in {result.seconds:.1f} s ({steps}); store: {bootstrap.database_url(db)}", file=sys.stderr)
+    print("next: aftersales metrics --help | aftersales clv fit --help | aftersales serve", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
