@@ -175,6 +175,7 @@ def test_summary_and_report_are_consistent(bgnbd_sample):
     assert report["aic"] == pytest.approx(8 - 2 * report["log_likelihood"])
 
 
+@pytest.mark.slow
 def test_warm_started_preconditioned_fit_equals_the_plain_fit(monkeypatch, simulate):
     from aftersales.core.clv import base
 
