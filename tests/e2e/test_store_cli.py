@@ -72,3 +72,12 @@ def test_unusable_input_exits_2_with_one_line(tmp_path, args, message):
     assert res.returncode == 2
     assert res.stderr.strip().startswith(message), res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_store_exits_1_with_one_line_and_no_password(tmp_path):
+    (tmp_path / "c.csv").write_text("customer_id\nc1\n")
+    res = run("import", "customers", "c.csv", "--db", "postgresql://someone:secret@127.0.0.1:1/x", cwd=tmp_path)
+    assert res.returncode == 1
+    line = res.stderr.strip()
+    assert line.startswith("error: cannot open the store postgresql+psycopg://someone:***@127.0.0.1:1/x: ")
+    assert "secret" not in res.stderr and len(line.splitlines()) == 1

@@ -16,6 +16,7 @@ this tree to CLI exit codes and (later) to RFC 9457 problem responses in exactly
     ├── PartialSuccess                   exit 3              some rows were rejected, the rest kept
     ├── ConvergenceError                 exit 1  (HTTP 500)  a model fit did not converge
     └── EngineError                      exit 1  (HTTP 502)  an analytical engine failed
+        ├── StoreUnavailableError        exit 1  (HTTP 503)  the store cannot be reached or opened
         └── MissingTableError            exit 2  (HTTP 400)  a source lacks a table a metric needs
 
 Statistical caveats are *not* errors: they are warnings or flags on results.
@@ -36,6 +37,7 @@ __all__ = [
     "MissingTableError",
     "NotFoundError",
     "PartialSuccess",
+    "StoreUnavailableError",
     "UnknownFormatError",
     "UnusableInputError",
     "ValidationError",
@@ -119,6 +121,13 @@ class ConvergenceError(AftersalesError):
 class EngineError(AftersalesError):
     http_status = 502
     title = "Engine error"
+
+
+class StoreUnavailableError(EngineError):
+    """The store cannot be reached or opened (server down, unknown database or role)."""
+
+    http_status = 503
+    title = "Store unavailable"
 
 
 class MissingTableError(EngineError):

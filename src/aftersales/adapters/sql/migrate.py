@@ -10,9 +10,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 from aftersales.adapters.sql import service_tables  # noqa: F401 - the service tables belong to the same metadata
-from aftersales.core.errors import EngineError
+from aftersales.core.errors import EngineError, StoreUnavailableError
 
 __all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "upgrade"]
 
@@ -53,14 +54,19 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> MigrationResult:
     """Bring the store at ``engine`` to ``revision`` (creating every table on an empty database)."""
-    before = current_revision(engine)
+    try:
+        before = current_revision(engine)
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise StoreUnavailableError(f"cannot open the store {where}: {reason}") from exc
     cfg = alembic_config()
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except Exception as exc:
-        raise EngineError(f"migrating the store failed: {exc}") from exc
+        raise EngineError(f"migrating the store failed: {str(exc).strip().splitlines()[0]}") from exc
     after = current_revision(engine)
     assert after is not None
     return MigrationResult(before, after, tuple(sorted(inspect(engine).get_table_names())))
