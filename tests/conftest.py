@@ -8,7 +8,7 @@ PostgreSQL cases are skipped with the reason, except under ``CI=true``, where th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -36,6 +36,26 @@ def postgres_database(name: str) -> str:
             pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
         pytest.skip(f"no PostgreSQL at {PG_URL} ({type(exc).__name__}); set AFTERSALES_TEST_POSTGRES_URL")
     return str(make_url(PG_URL).set(database=name))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the PostgreSQL test database (skips without a server; fails under CI)."""
+    name = make_url(PG_URL).database or "test"
+    try:
+        with make_engine(PG_URL).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL at {PG_URL} ({type(exc).__name__}); set AFTERSALES_TEST_POSTGRES_URL")
+    return str(make_url(PG_URL).set(database=name))
+
+
+@pytest.fixture(scope="session")
+def fresh_postgres_database() -> Callable[[str], str]:
+    """``fresh(name) -> URL`` of an empty PostgreSQL database ``name`` (re-created; skips without a server)."""
+    return postgres_database
 
 
 def _worker() -> str:

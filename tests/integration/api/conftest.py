@@ -3,7 +3,6 @@ worker, created here; skipped with a reason when no server answers, unless CI is
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -14,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
 
 from aftersales import bootstrap
 from aftersales.config import Settings
@@ -22,7 +20,6 @@ from aftersales.entrypoints.api import ApiOptions, create_app
 from aftersales.services import api_keys
 from aftersales.services.webhooks import RetryPolicy
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MAX_BODY = 256 * 1024
 
 
@@ -30,21 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def postgres_database(name: str) -> str:
-    """A fresh, empty PostgreSQL database ``name``; skips (or fails under CI) without a server."""
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL at {PG_ADMIN} does not answer: {type(exc).__name__}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 class LiveServer:
@@ -91,7 +73,7 @@ def _worker(request: pytest.FixtureRequest) -> str:
 def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{Path(tmp_path_factory.mktemp('api')) / 'store.db'}"
-    return postgres_database(f"aftersales_api_{_worker(request)}")
+    return request.getfixturevalue("fresh_postgres_database")(f"aftersales_api_{_worker(request)}")
 
 
 @pytest.fixture(scope="module")

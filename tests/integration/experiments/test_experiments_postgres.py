@@ -10,6 +10,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy.engine import make_url
 
 from aftersales.core.experiments.capping import capped_column
 from aftersales.core.experiments.outcomes import order_outcomes
@@ -46,13 +47,9 @@ def data() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def pg(data):
-    try:
-        con = ibis.postgres.connect(host="127.0.0.1", user="postgres", database="test")
-    except Exception as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            raise
-        pytest.skip(f"no PostgreSQL answering on 127.0.0.1:5432: {exc}")
+def pg(data, postgres_url):
+    url = make_url(postgres_url)
+    con = ibis.postgres.connect(host=url.host, port=url.port, user=url.username, database=url.database)
     schema = f"experiments_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
     con.raw_sql(f'CREATE SCHEMA "{schema}"')
     tables = {name: con.create_table(name, frame, database=schema) for name, frame in data.items()}
