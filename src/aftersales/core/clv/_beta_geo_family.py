@@ -22,10 +22,11 @@ by :func:`~aftersales.core.clv._special.bg_bracket`).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betainc, betaln, digamma, gammaln
+import pandas as pd
+from scipy.special import betainc, betaln, digamma, gammaln, polygamma
 
 from aftersales.core.clv._special import bg_bracket, hyp2f1_safe
 from aftersales.core.clv.transactions import TransactionModel
@@ -109,6 +110,121 @@ class BetaGeoFamily(TransactionModel):
         g_a = -(digamma(a) - psi_ab) * total_w + float(f["a1"] @ s1 + f["a2"] @ s2)
         g_b = -(digamma(b) - psi_ab) * total_w + float(f["b1"] @ s1 + f["b2"] @ s2)
         return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+    # --- exact Hessian for Newton fitting -------------------------------------------------------
+    def _hessian_state(self, data: dict[str, np.ndarray], w: np.ndarray) -> dict[str, Any]:
+        """Everything about the rows that does not depend on the parameters, computed once per fit.
+
+        The log-likelihood is split as ``ℓ = ℓ_sep + δ · softplus(D)`` with
+        ``ℓ_sep = lnΓ(r+x) − lnΓ(r) + r ln α − lnB(a, b) + lnB(a, b') − (r+x) ln(α+T)`` and
+        ``D = ln a − ln(b'−1) + (r+x) ln((α+T)/(α+t_x))`` (the log-odds of "dead", since
+        B(a+1, b'−1)/B(a, b') = a/(b'−1)). ``ℓ_sep`` needs only sums of weights per distinct frequency
+        and per distinct age; only ``softplus(D)`` is evaluated per row. Rows are sorted by frequency
+        so that per-frequency sums are contiguous segment sums.
+        """
+        x = data["frequency"]
+        age_index, ages = pd.factorize(np.concatenate([data["T"], data["recency"]]))  # hashed, unsorted
+        ti, ri = age_index[: x.size], age_index[x.size :]
+        xi, xu = pd.factorize(x)
+        mix = np.flatnonzero((x + self.dropout_shift) > 0)
+        small = np.uint16 if xu.size < 2**16 else np.int64  # 16-bit keys: a linear-time radix sort
+        order = mix[np.argsort(xi[mix].astype(small), kind="stable")]
+        xm, xs = x[order], xi[order]
+        starts = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]])) if xs.size else np.zeros(0, np.int64)
+        seg_x = xm[starts]
+        return {
+            "xu": xu,
+            "n_x": np.bincount(xi, weights=w, minlength=xu.size),
+            "ages": ages,
+            "w_age": np.bincount(ti, weights=w, minlength=ages.size),
+            "wx_age": np.bincount(ti, weights=w * x, minlength=ages.size),
+            "w": w[order],
+            "x": xm,
+            "ti": ti[order],
+            "ri": ri[order],
+            "seg_x": seg_x,
+            "seg_starts": starts,
+            "seg_counts": np.diff(np.append(starts, xm.size)),
+        }
+
+    def _ll_grad_hess(self, params: np.ndarray, st: dict[str, Any]) -> tuple[float, np.ndarray, np.ndarray]:
+        """``Σ wᵢ ℓᵢ``, its gradient and its Hessian in the natural parameters (r, α, a, b).
+
+        With s = expit(D) (the posterior probability of "dead"), q = s(1−s) and ∂D/∂θ = (L, (r+x)K,
+        1/a, −v), where L = ln((α+T)/(α+t_x)), K = 1/(α+T) − 1/(α+t_x), v = 1/(b'−1):
+        ∂ softplus(D) = s ∂D and ∂² softplus(D) = q ∂D ∂Dᵀ + s ∂²D.
+        """
+        r, alpha, a, b = params
+        k = self.dropout_shift
+        xu, n_x, ages = st["xu"], st["n_x"], st["ages"]
+        total = float(n_x.sum())
+        la, ia = np.log(alpha + ages), 1.0 / (alpha + ages)
+        w_age, rw_x = st["w_age"], r * st["w_age"] + st["wx_age"]
+        bp = b + xu + k
+        psi_abp, tri_abp = digamma(a + bp), polygamma(1, a + bp)
+        ll = (
+            float(n_x @ (gammaln(r + xu) + betaln(a, bp)))
+            + total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+            - float(rw_x @ la)
+        )
+        g = np.array(
+            [
+                float(n_x @ digamma(r + xu)) + total * (np.log(alpha) - digamma(r)) - float(w_age @ la),
+                total * r / alpha - float(rw_x @ ia),
+                total * (digamma(a + b) - digamma(a)) + float(n_x @ (digamma(a) - psi_abp)),
+                total * (digamma(a + b) - digamma(b)) + float(n_x @ (digamma(bp) - psi_abp)),
+            ]
+        )
+        h = np.zeros((4, 4))
+        h[0, 0] = float(n_x @ polygamma(1, r + xu)) - total * float(polygamma(1, r))
+        h[0, 1] = total / alpha - float(w_age @ ia)
+        h[1, 1] = -total * r / alpha**2 + float(rw_x @ ia**2)
+        tri_ab = float(polygamma(1, a + b))
+        h[2, 2] = -total * (float(polygamma(1, a)) - tri_ab) + float(n_x @ (polygamma(1, a) - tri_abp))
+        h[2, 3] = total * tri_ab - float(n_x @ tri_abp)
+        h[3, 3] = -total * (float(polygamma(1, b)) - tri_ab) + float(n_x @ (polygamma(1, bp) - tri_abp))
+        if st["w"].size:
+            w, ti, ri, starts = st["w"], st["ti"], st["ri"], st["seg_starts"]
+            v = 1.0 / (b + st["seg_x"] + k - 1.0)
+            gt, gr = ia[ti], ia[ri]
+            lt = la[ti]
+            lt -= la[ri]  # L
+            rx = st["x"] + r
+            d = np.repeat(np.log(a) + np.log(v), st["seg_counts"])
+            d += rx * lt
+            e = np.abs(d)
+            np.negative(e, out=e)
+            np.exp(e, out=e)  # e = exp(-|D|)
+            inv = 1.0 / (1.0 + e)
+            sp = np.log1p(e)
+            sp += np.maximum(d, 0.0)  # softplus(D)
+            ll += float(w @ sp)
+            ws = np.where(d >= 0.0, inv, e * inv)  # s
+            q = e * inv
+            q *= inv  # s(1-s) = e/(1+e)^2 on both sides of 0
+            ws *= w
+            q *= w
+            kk = gt - gr  # K
+            m = rx * kk  # ∂D/∂α
+            s1 = np.add.reduceat(ws, starts)
+            sum_s, sum_q = float(s1.sum()), float(q.sum())
+            ql, qm = q * lt, q * m
+            g += [float(ws @ lt), float(ws @ m), sum_s / a, -float(s1 @ v)]
+            q_x, ql_x, qm_x = (np.add.reduceat(z, starts) for z in (q, ql, qm))
+            gt += gr
+            gt *= m
+            h[0, 0] += float(ql @ lt)
+            h[0, 1] += float(ql @ m) + float(ws @ kk)
+            h[1, 1] += float(qm @ m) - float(ws @ gt)
+            h[0, 2] += float(ql_x.sum()) / a
+            h[0, 3] -= float(ql_x @ v)
+            h[1, 2] += float(qm_x.sum()) / a
+            h[1, 3] -= float(qm_x @ v)
+            h[2, 2] += (sum_q - sum_s) / a**2
+            h[2, 3] -= float(q_x @ v) / a
+            h[3, 3] += float((q_x + s1) @ v**2)
+        h = np.triu(h) + np.triu(h, 1).T
+        return ll, g, h
 
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._params()
