@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from aftersales.adapters.engines import fast_duckdb
 from aftersales.adapters.engines.source import Source
 from aftersales.core import contract
 from aftersales.core.errors import UnusableInputError
@@ -44,7 +45,7 @@ def _files(path: Path) -> dict[str, Path]:
 
 
 def _duckdb_files(files: dict[str, Path], description: str) -> Source:
-    con = ibis.duckdb.connect()
+    con = fast_duckdb.connect()
 
     def loader(name: str, f: Path) -> Callable[[], ir.Table]:
         def load() -> ir.Table:
@@ -58,7 +59,7 @@ def _duckdb_files(files: dict[str, Path], description: str) -> Source:
 
 
 def _arrow_on_duckdb(tables: Mapping[str, Callable[[], pa.Table]], engine: str, description: str) -> Source:
-    con = ibis.duckdb.connect()
+    con = fast_duckdb.connect()
 
     def loader(name: str, read: Callable[[], pa.Table]) -> Callable[[], ir.Table]:
         def load() -> ir.Table:
