@@ -1,11 +1,14 @@
 """Run metrics against a source: pick the periods, build each metric, execute it, collect records.
 
 A metric whose tables the source lacks is reported in ``errors`` (one line naming the table and
-the metric) while the others still run.
+the metric) while the others still run. Metrics that read one intermediate table (a registry
+``Stage``: e.g. the period activity behind repeat ratio, returning rate, frequency, AOV and
+growth) get it materialised once on the engine (``source.cache``) when two or more of them run.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -28,6 +31,7 @@ class SourcePort(Protocol):
     def has_table(self, name: str) -> bool: ...
     def table(self, name: str) -> ir.Table: ...
     def execute(self, expr: ir.Table) -> list[dict]: ...
+    def cache(self, expr: ir.Table) -> ir.Table: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ def compute(
         as_of = end or default_as_of(source, tz)
     periods = default_periods(period, as_of, start, end, tz, span or DEFAULT_SPAN.get(period, 12))
     ctx = Context(periods, as_of, tz, by, window_days, include_returns)
+    stage_uses = Counter(spec.stage.key for spec in specs if spec.stage is not None)
+    stages: dict[str, ir.Table] = {}
     records: list[dict[str, Any]] = []
     errors: list[str] = []
     for spec in specs:
@@ -94,7 +100,13 @@ def compute(
         optional = [t for t in ("customers", "costs") if source.has_table(t)]
         try:
             tables = {t: source.table(t) for t in (*spec.needs, *optional)}
-            records.extend(_records(source.execute(spec.build(tables, ctx))))
+            if spec.stage is not None and spec.finish is not None and stage_uses[spec.stage.key] > 1:
+                if spec.stage.key not in stages:
+                    stages[spec.stage.key] = source.cache(spec.stage.build(tables, ctx))
+                expr = spec.finish(stages[spec.stage.key], ctx)
+            else:
+                expr = spec.build(tables, ctx)
+            records.extend(_records(source.execute(expr)))
         except MissingTableError as exc:
             errors.append(f"{spec.name}: {exc}")
     return MetricsResult(records, errors)

@@ -84,6 +84,18 @@ class Source:
         """Run ``expr`` on this source's backend; rows as dicts."""
         return self.backend.to_pyarrow(expr).to_pylist()
 
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once and kept on this backend (a temporary table; a cached DataFrame on Spark).
+
+        For intermediate results several metrics read: later expressions over the returned table
+        do not recompute it. Dropped when the source closes.
+        """
+        if self.engine == "spark":
+            # Ibis 12's PySpark cache() runs the SQL without first registering the expression's
+            # in-memory tables (memtables), which then are "not found": register them here.
+            self.backend._run_pre_execute_hooks(expr)
+        return expr.cache()
+
     def close(self) -> None:
         if self._on_close is not None:
             self._on_close()

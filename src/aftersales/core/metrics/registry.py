@@ -18,7 +18,7 @@ from aftersales.core.errors import ValidationError
 from aftersales.core.metrics import clv_historical, cohorts, funnel, mrr, profitability, retention, revenue, surveys
 from aftersales.core.metrics.periods import Periods
 
-__all__ = ["METRICS", "SCORECARD", "Context", "MetricSpec", "get_metric"]
+__all__ = ["METRICS", "SCORECARD", "Context", "MetricSpec", "Stage", "get_metric"]
 
 
 @dataclass(frozen=True)
@@ -37,25 +37,65 @@ Tables = Mapping[str, ir.Table]
 
 
 @dataclass(frozen=True)
+class Stage:
+    """An intermediate table several metrics read (``key`` names it): built once per run, then finished."""
+
+    key: str
+    build: Callable[[Tables, Context], ir.Table]
+
+
+@dataclass(frozen=True)
 class MetricSpec:
+    """A metric: the tables it needs and its expression, ``build(tables, context)``.
+
+    A metric with a ``stage`` is ``finish(stage.build(tables, context), context)``; a service
+    computing several metrics of one stage may materialise the stage once and finish each from it.
+    """
+
     name: str
     needs: tuple[str, ...]
     build: Callable[[Tables, Context], ir.Table]
     description: str
+    stage: Stage | None = None
+    finish: Callable[[ir.Table, Context], ir.Table] | None = None
+
+
+def _staged(
+    name: str, needs: tuple[str, ...], stage: Stage, finish: Callable[[ir.Table, Context], ir.Table], description: str
+) -> MetricSpec:
+    return MetricSpec(name, needs, lambda t, c: finish(stage.build(t, c), c), description, stage, finish)
 
 
 def _orders_kw(t: Tables, c: Context) -> dict:
     return {"customers": t.get("customers"), "by": c.by, "include_returns": c.include_returns}
 
 
-def _retention(fn: Callable[..., ir.Table], contractual: bool) -> Callable[[Tables, Context], ir.Table]:
-    def build(t: Tables, c: Context) -> ir.Table:
-        if contractual:
-            out = fn(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
-            return out.mutate(metric=ibis.literal("contractual_churn_rate"))
-        return fn(t["orders"], c.periods, window_days=c.window_days, **_orders_kw(t, c))
+def _contractual_churn(t: Tables, c: Context) -> ir.Table:
+    out = retention.churn_rate(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
+    return out.mutate(metric=ibis.literal("contractual_churn_rate"))
 
-    return build
+
+_RETENTION = Stage(
+    "retention",
+    lambda t, c: retention.retention_parts(
+        retention.active_customers(c.periods, orders=t["orders"], window_days=c.window_days, **_orders_kw(t, c)),
+        c.periods,
+    ),
+)
+
+
+def _retention_metric(name: str, description: str) -> MetricSpec:
+    def finish(parts: ir.Table, c: Context) -> ir.Table:
+        return retention.rates_from_parts(parts, c.periods, name)
+
+    return _staged(name, ("orders",), _RETENTION, finish, description)
+
+
+_ACTIVITY = Stage("activity", lambda t, c: revenue.shared_activity(t["orders"], c.periods, **_orders_kw(t, c)))
+
+
+def _activity_metric(name: str, description: str) -> MetricSpec:
+    return _staged(name, ("orders",), _ACTIVITY, lambda act, c: revenue.FROM_ACTIVITY[name](act), description)
 
 
 def _per_period(fn: Callable[..., ir.Table]) -> Callable[[Tables, Context], ir.Table]:
@@ -93,34 +133,22 @@ def _profitability(t: Tables, c: Context) -> ir.Table:
 
 
 _SPECS = (
-    MetricSpec("retention_rate", ("orders",), _retention(retention.retention_rate, False), "Customer retention rate %"),
-    MetricSpec("churn_rate", ("orders",), _retention(retention.churn_rate, False), "Customer churn rate %"),
+    _retention_metric("retention_rate", "Customer retention rate %"),
+    _retention_metric("churn_rate", "Customer churn rate %"),
     MetricSpec(
         "contractual_churn_rate",
         ("subscriptions",),
-        _retention(retention.churn_rate, True),
+        _contractual_churn,
         "Churn rate % from subscription cancellations",
     ),
     MetricSpec("mrr_movements", ("subscriptions", "subscription_mrr"), _mrr(mrr.mrr_movements), "Ending MRR"),
     MetricSpec("mrr_churn", ("subscriptions", "subscription_mrr"), _mrr(mrr.mrr_churn), "Gross MRR churn %"),
     MetricSpec("net_mrr_churn", ("subscriptions", "subscription_mrr"), _mrr(mrr.net_mrr_churn), "Net MRR churn %"),
-    MetricSpec(
-        "revenue_growth_existing",
-        ("orders",),
-        _per_period(revenue.revenue_growth_existing),
-        "Revenue growth % from existing customers",
-    ),
-    MetricSpec(
-        "repeat_purchase_ratio", ("orders",), _per_period(revenue.repeat_purchase_ratio), "Repeat purchase ratio %"
-    ),
-    MetricSpec(
-        "returning_customer_rate",
-        ("orders",),
-        _per_period(revenue.returning_customer_rate),
-        "Returning customer rate %",
-    ),
-    MetricSpec("purchase_frequency", ("orders",), _per_period(revenue.purchase_frequency), "Orders per customer"),
-    MetricSpec("average_order_value", ("orders",), _per_period(revenue.average_order_value), "Average order value"),
+    _activity_metric("revenue_growth_existing", "Revenue growth % from existing customers"),
+    _activity_metric("repeat_purchase_ratio", "Repeat purchase ratio %"),
+    _activity_metric("returning_customer_rate", "Returning customer rate %"),
+    _activity_metric("purchase_frequency", "Orders per customer"),
+    _activity_metric("average_order_value", "Average order value"),
     MetricSpec("historical_clv", ("orders",), _clv, "Historical CLV (year before as-of)"),
     MetricSpec("nps", ("survey_responses",), _survey(surveys.net_promoter_score), "Net Promoter Score"),
     MetricSpec("csat", ("survey_responses",), _survey(surveys.customer_satisfaction), "CSAT %"),

@@ -32,7 +32,14 @@ import ibis.expr.types as ir
 from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmented, to_long
 from aftersales.core.metrics.periods import Periods, timestamp_literal
 
-__all__ = ["active_customers", "churn_rate", "retention_formula", "retention_parts", "retention_rate"]
+__all__ = [
+    "active_customers",
+    "churn_rate",
+    "rates_from_parts",
+    "retention_formula",
+    "retention_parts",
+    "retention_rate",
+]
 
 
 def retention_formula(*, start: int, end: int, new: int) -> float | None:
@@ -85,7 +92,9 @@ def retention_parts(active: ir.Table, periods: Periods) -> ir.Table:
     return active.group_by("segment").aggregate(**aggs)
 
 
-def _rates(parts: ir.Table, periods: Periods, metric: str) -> ir.Table:
+def rates_from_parts(parts: ir.Table, periods: Periods, metric: str) -> ir.Table:
+    """``retention_rate`` or ``churn_rate`` rows from :func:`retention_parts` (one table serves both)."""
+
     def columns(i: int) -> dict[str, ir.Value]:
         S, E, N, R = parts[f"S{i}"], parts[f"S{i + 1}"], parts[f"N{i}"], parts[f"R{i}"]
         lost = S - R
@@ -115,7 +124,7 @@ def retention_rate(
         window_days=window_days,
         include_returns=include_returns,
     )
-    return _rates(retention_parts(active, periods), periods, "retention_rate")
+    return rates_from_parts(retention_parts(active, periods), periods, "retention_rate")
 
 
 def churn_rate(
@@ -142,4 +151,4 @@ def churn_rate(
         window_days=window_days,
         include_returns=include_returns,
     )
-    return _rates(retention_parts(active, periods), periods, "churn_rate")
+    return rates_from_parts(retention_parts(active, periods), periods, "churn_rate")

@@ -25,6 +25,8 @@ period's revenue is exactly what the same "existing" set of customers spent then
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 
@@ -32,6 +34,7 @@ from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmen
 from aftersales.core.metrics.periods import Periods, extended_back, period_index, timestamp_literal
 
 __all__ = [
+    "FROM_ACTIVITY",
     "average_order_value",
     "average_order_value_formula",
     "period_activity",
@@ -39,6 +42,7 @@ __all__ = [
     "repeat_purchase_ratio",
     "returning_customer_rate",
     "revenue_growth_existing",
+    "shared_activity",
 ]
 
 
@@ -95,17 +99,30 @@ def _select(act: ir.Table, metric: str, value: ir.Value, **parts: ir.Value) -> i
     return act.select(metric=ibis.literal(metric), period=act.period, segment=act.segment, value=value, **parts)
 
 
-def repeat_purchase_ratio(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    """Customers with at least two orders in the period / customers with at least one, × 100."""
-    a = period_activity(orders, periods, **kw)  # type: ignore[arg-type]
+def shared_activity(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """:func:`period_activity` over ``periods`` with the period before prepended (index 0).
+
+    One table serves all five metrics: growth needs the previous period, and the other four
+    read periods 1 … n, whose counts equal those of :func:`period_activity` over ``periods``
+    (a customer first seen in the prepended period was acquired before every period 1 … n,
+    exactly as ``first_index = -1`` says there).
+    """
+    return period_activity(orders, extended_back(periods), **kw)  # type: ignore[arg-type]
+
+
+def _current(act: ir.Table) -> ir.Table:
+    return act.filter(act.period_index >= 1)
+
+
+def _repeat(act: ir.Table) -> ir.Table:
+    a = _current(act)
     return _select(
         a, "repeat_purchase_ratio", ratio(a.repeaters, a.customers, 100.0), repeaters=a.repeaters, customers=a.customers
     )
 
 
-def returning_customer_rate(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    """Customers ordering in the period who had ordered before it / customers ordering in it, × 100."""
-    a = period_activity(orders, periods, **kw)  # type: ignore[arg-type]
+def _returning(act: ir.Table) -> ir.Table:
+    a = _current(act)
     return _select(
         a,
         "returning_customer_rate",
@@ -115,24 +132,19 @@ def returning_customer_rate(orders: ir.Table, periods: Periods, **kw: object) ->
     )
 
 
-def purchase_frequency(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    """Orders per ordering customer in the period."""
-    a = period_activity(orders, periods, **kw)  # type: ignore[arg-type]
+def _frequency(act: ir.Table) -> ir.Table:
+    a = _current(act)
     return _select(a, "purchase_frequency", ratio(a.orders, a.customers), orders=a.orders, customers=a.customers)
 
 
-def average_order_value(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    """Revenue / orders in the period."""
-    a = period_activity(orders, periods, **kw)  # type: ignore[arg-type]
+def _aov(act: ir.Table) -> ir.Table:
+    a = _current(act)
     return _select(a, "average_order_value", ratio(a.revenue, a.orders), revenue=a.revenue, orders=a.orders)
 
 
-def revenue_growth_existing(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    """Growth of revenue from customers acquired before the period, against the previous period, × 100."""
-    ext = extended_back(periods)
-    a = period_activity(orders, ext, **kw)  # type: ignore[arg-type]
-    prev = a.select(prev_index=a.period_index + 1, prev_segment=a.segment, previous_revenue=a.revenue)
-    cur = a.filter(a.period_index >= 1)
+def _growth(act: ir.Table) -> ir.Table:
+    prev = act.select(prev_index=act.period_index + 1, prev_segment=act.segment, previous_revenue=act.revenue)
+    cur = _current(act)
     j = cur.left_join(prev, [cur.period_index == prev.prev_index, cur.segment.identical_to(prev.prev_segment)])
     prev_rev = j.previous_revenue.fill_null(0.0)
     return _select(
@@ -142,3 +154,38 @@ def revenue_growth_existing(orders: ir.Table, periods: Periods, **kw: object) ->
         revenue_existing=j.revenue_existing,
         previous_revenue=prev_rev,
     )
+
+
+FROM_ACTIVITY: dict[str, Callable[[ir.Table], ir.Table]] = {
+    "repeat_purchase_ratio": _repeat,
+    "returning_customer_rate": _returning,
+    "purchase_frequency": _frequency,
+    "average_order_value": _aov,
+    "revenue_growth_existing": _growth,
+}
+"""Each metric of this module from :func:`shared_activity`'s table (so a scorecard computes it once)."""
+
+
+def repeat_purchase_ratio(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """Customers with at least two orders in the period / customers with at least one, × 100."""
+    return _repeat(shared_activity(orders, periods, **kw))
+
+
+def returning_customer_rate(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """Customers ordering in the period who had ordered before it / customers ordering in it, × 100."""
+    return _returning(shared_activity(orders, periods, **kw))
+
+
+def purchase_frequency(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """Orders per ordering customer in the period."""
+    return _frequency(shared_activity(orders, periods, **kw))
+
+
+def average_order_value(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """Revenue / orders in the period."""
+    return _aov(shared_activity(orders, periods, **kw))
+
+
+def revenue_growth_existing(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+    """Growth of revenue from customers acquired before the period, against the previous period, × 100."""
+    return _growth(shared_activity(orders, periods, **kw))
