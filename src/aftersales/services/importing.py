@@ -22,6 +22,7 @@ import pandas as pd
 
 from aftersales.core import contract
 from aftersales.core.validation import validate
+from aftersales.services.key_tracker import KeyTracker
 
 __all__ = [
     "ImportResult",
@@ -104,44 +105,6 @@ class RejectSink(Protocol):
     def write(self, raw: pd.DataFrame, reasons: pd.Series) -> None: ...
 
 
-class _KeyTracker:
-    """Remembers, per natural key seen in this file, a digest of its values and its first row."""
-
-    def __init__(self) -> None:
-        self._seen: dict[int, tuple[int, int]] = {}  # key digest -> (row digest, first row number)
-
-    def check(self, keys: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-        """Returns (identical-repeat mask, conflict reasons) for the rows of ``frame``."""
-        key_hash = pd.Series(pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy(), index=frame.index)
-        row_hash = pd.Series(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy(), index=frame.index)
-        first_in_batch = ~key_hash.duplicated(keep="first")
-        known = {k: self._seen[k] for k in set(key_hash.tolist()) if k in self._seen}
-        new = ~key_hash.isin(list(known)) & first_in_batch
-        fresh = dict(
-            zip(
-                key_hash[new].tolist(), zip(row_hash[new].tolist(), frame.index[new].tolist(), strict=True), strict=True
-            )
-        )
-        self._seen.update(fresh)
-        known.update(fresh)
-        seen_hash = key_hash.map({k: v[0] for k, v in known.items()})
-        seen_row = key_hash.map({k: v[1] for k, v in known.items()})
-        later = ~new
-        repeat = later & (seen_hash == row_hash)
-        conflict = later & (seen_hash != row_hash)
-        reasons = pd.Series(dtype=object)
-        if conflict.any():
-            shown = keys[conflict].astype(str).apply(lambda r: ", ".join(f"{c}={v!r}" for c, v in r.items()), axis=1)
-            reasons = (
-                "conflicting duplicate: same key ("
-                + shown
-                + ") as row "
-                + seen_row[conflict].astype("int64").astype(str)
-                + " with other values"
-            )
-        return repeat, reasons
-
-
 def _write_order(names: list[str]) -> list[str]:
     """Parents before children (the contract's foreign keys)."""
     done: list[str] = []
@@ -177,7 +140,7 @@ def run_import(
 ) -> ImportResult:
     """Import ``batches`` whose primary table is ``table``; see the module docstring for guarantees."""
     result = ImportResult(table=table, rejected_path=rejects.path)
-    tracker = _KeyTracker()
+    tracker = KeyTracker()
     for batch in batches:
         result.read += len(batch.raw)
         reasons: dict[int, list[str]] = {r: [m] for r, m in batch.rejects.items()}
