@@ -5,6 +5,7 @@ Run by hand (never in the test suite)::
     .venv/bin/python bench/bench_clv.py               # everything, peers included (first run installs them)
     .venv/bin/python bench/bench_clv.py --no-peers    # aftersales only
     .venv/bin/python bench/bench_clv.py --skip-10m    # without the 10M-customer end-to-end run
+    .venv/bin/python bench/bench_clv.py --tasks bgnbd1m --rounds 3   # the 1M BG/NBD fit, 3 rounds
 
 The peers live in their own virtual environments, created here on first use and never product
 dependencies: ``bench/.venv-lifetimes`` (lifetimes 0.11.3 needs numpy<2, scipy<1.13, pandas<2.2) and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -155,22 +157,34 @@ def max_rel_diff(a: dict, b: dict) -> float:
     return max(abs(a[k] - b[k]) / abs(b[k]) for k in b)
 
 
-def fit_row(label: str, cls, rfm: pd.DataFrame, task: str, peers: bool, repeats: int = 5) -> dict:
-    # The machine is shared: our (short) fit is timed ``repeats`` times and the median reported.
-    runs = [timed(lambda: cls().fit(rfm)) for _ in range(repeats)]
-    seconds, model = float(np.median([r[0] for r in runs])), runs[0][1]
-    row = {"task": label, "customers": len(rfm), "distinct_rows": model.n_rows_, "aftersales_s": seconds}
-    row["aftersales_min_s"] = min(r[0] for r in runs)
-    row["params"] = {k: round(v, 4) for k, v in model.params_.items()}
-    if peers:
-        for name in ("lifetimes", "pymc"):
+def fit_row(label: str, cls, rfm: pd.DataFrame, task: str, peers: bool, rounds: int = 1, repeats: int = 5) -> dict:
+    """One fit, side by side on the same rows. The machine is shared, so timings are medians: each of
+    ``rounds`` rounds times our fit ``repeats`` times, then each peer once (interleaved, so load
+    changes hit everyone alike); ratios are of the medians."""
+    ours: list[float] = []
+    peer_s: dict[str, list[float]] = {"lifetimes": [], "pymc": []}
+    row: dict = {"task": label, "customers": len(rfm)}
+    model = None
+    for _ in range(rounds):
+        runs = [timed(lambda: cls().fit(rfm)) for _ in range(repeats)]
+        ours += [r[0] for r in runs]
+        model = runs[0][1]
+        for name in peer_s if peers else ():
             res = run_peer(name, task, rfm)
             if "error" in res:
                 row[f"{name}_s"] = res["error"]
                 continue
-            row[f"{name}_s"] = res["seconds"]
-            row[f"{name}_speedup"] = res["seconds"] / seconds
+            peer_s[name].append(res["seconds"])
             row[f"{name}_max_param_rel_diff"] = max_rel_diff(res["params"], model.params_)
+    seconds = float(np.median(ours))
+    row.update(distinct_rows=model.n_rows_, newton_passes=model.iterations_, aftersales_s=seconds)
+    row["aftersales_min_s"] = min(ours)
+    row["params"] = {k: round(v, 4) for k, v in model.params_.items()}
+    for name, times in peer_s.items():
+        if times:
+            row[f"{name}_s"] = float(np.median(times))
+            row[f"{name}_runs_s"] = [round(t, 2) for t in times]
+            row[f"{name}_speedup"] = float(np.median(times)) / seconds
     return row
 
 
@@ -205,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--skip-10m", action="store_true")
     ap.add_argument("--score-customers", type=int, default=10_000_000)
+    ap.add_argument("--tasks", default="cdnow,bgnbd1m,pareto100k,score", help="comma-separated subset")
+    ap.add_argument("--rounds", type=int, default=1, help="side-by-side rounds of the 1M BG/NBD fit (medians)")
     ap.add_argument("--score-child", nargs=2, metavar=("DIR", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.score_child:
@@ -217,11 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "tests" / "oracle" / "clv"))
     from conftest import cdnow_summary  # the pandas CDNOW summary of the oracle tests
 
-    rows.append(fit_row("BG/NBD fit, CDNOW", BetaGeo, cdnow_summary(), "bgnbd_fit", peers))
+    tasks = set(args.tasks.split(","))
+    print(json.dumps({"load_average_1_5_15": os.getloadavg(), "cpus": os.cpu_count()}))
+    if "cdnow" in tasks:
+        rows.append(fit_row("BG/NBD fit, CDNOW", BetaGeo, cdnow_summary(), "bgnbd_fit", peers))
     million = simulate_bgnbd(1_000_000, r=0.25, alpha=4.4, a=0.8, b=2.4, seed=1)
-    rows.append(fit_row("BG/NBD fit, 1M synthetic", BetaGeo, million, "bgnbd_fit", peers))
-    pareto = simulate_paretonbd(100_000, r=0.55, alpha=10.6, s=0.6, beta=11.7, seed=2)
-    rows.append(fit_row("Pareto/NBD fit, 100k synthetic", ParetoNBD, pareto, "paretonbd_fit", peers))
+    if "bgnbd1m" in tasks:
+        rows.append(fit_row("BG/NBD fit, 1M synthetic", BetaGeo, million, "bgnbd_fit", peers, rounds=args.rounds))
+    if "pareto100k" in tasks:
+        pareto = simulate_paretonbd(100_000, r=0.55, alpha=10.6, s=0.6, beta=11.7, seed=2)
+        rows.append(fit_row("Pareto/NBD fit, 100k synthetic", ParetoNBD, pareto, "paretonbd_fit", peers))
+    if "score" not in tasks:
+        for r in rows:
+            print(json.dumps(r, default=str))
+        print(json.dumps({"load_average_1_5_15": os.getloadavg()}))
+        return 0
 
     params = {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}
     model = BetaGeo.from_params(**params)
@@ -265,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for r in rows:
         print(json.dumps(r, default=str))
+    print(json.dumps({"load_average_1_5_15": os.getloadavg()}))
     return 0
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betainc, betaln, digamma, gammaln, polygamma
 
+from aftersales.core.clv._rows import factorize
 from aftersales.core.clv._special import bg_bracket, hyp2f1_safe
 from aftersales.core.clv.transactions import TransactionModel
 
@@ -125,7 +126,7 @@ class BetaGeoFamily(TransactionModel):
         x = data["frequency"]
         age_index, ages = pd.factorize(np.concatenate([data["T"], data["recency"]]))  # hashed, unsorted
         ti, ri = age_index[: x.size], age_index[x.size :]
-        xi, xu = pd.factorize(x)
+        xi, xu = factorize(x)  # whole-number frequencies are their own codes
         mix = np.flatnonzero((x + self.dropout_shift) > 0)
         small = np.uint16 if xu.size < 2**16 else np.int64  # 16-bit keys: a linear-time radix sort
         order = mix[np.argsort(xi[mix].astype(small), kind="stable")]

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from aftersales.core.errors import ValidationError
 
-__all__ = ["as_columns", "group_rows"]
+__all__ = ["as_columns", "factorize", "group_rows"]
 
 
 def as_columns(data: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -31,11 +31,11 @@ def as_columns(data: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     return out
 
 
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and the values they stand for. Columns of small whole numbers (frequencies) are
     their own codes (no hashing); anything else, NaN included, is hashed by ``pandas.factorize``.
 
-    >>> [c.tolist() for c in _factorize(np.array([2.0, 0.0, 2.0]))]
+    >>> [c.tolist() for c in factorize(np.array([2.0, 0.0, 2.0]))]
     [[2, 0, 2], [0.0, 1.0, 2.0]]
     """
     if values.size:
@@ -56,7 +56,7 @@ def group_rows(cols: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.n
     ([1.0, 2.0], [2.0, 1.0])
     """
     names = list(cols)
-    factorized = [_factorize(cols[k]) for k in names]
+    factorized = [factorize(cols[k]) for k in names]
     sizes = [max(len(u), 1) for _, u in factorized]
     if float(np.prod(np.array(sizes, dtype=float))) >= 2.0**62:
         raise ValidationError("too many distinct values to group")  # not reachable for RFM data
