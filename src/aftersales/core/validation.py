@@ -70,6 +70,8 @@ def _as_text(s: pd.Series) -> pd.Series:
         text = s.str.strip()
         text = text.astype(object).where(text.notna() & (text != ""), None)
         return pd.Series(text, index=s.index, dtype=object)
+    if s.isna().all():  # e.g. a contract column the file does not have
+        return pd.Series([None] * len(s), index=s.index, dtype=object)
     out: list[str | None] = []
     for v in s.tolist():
         if _missing(v):
