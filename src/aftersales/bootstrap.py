@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from aftersales.services.demo import DemoResult
     from aftersales.services.importing import ImportResult
     from aftersales.services.ports import UnitOfWorkFactory
+    from aftersales.services.scores import RefreshResult
     from aftersales.services.webhooks import DispatchLoop, RetryPolicy
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "demo",
     "import_file",
     "init_store",
+    "refresh_scores",
     "service_plane",
     "settings",
     "store_engine",
@@ -162,6 +164,31 @@ def unit_of_work(db: str | None = None) -> UnitOfWorkFactory:
     from aftersales.adapters.sql.repositories import unit_of_work_factory
 
     return unit_of_work_factory(make_engine(database_url(db)))
+
+
+def refresh_scores(db: str | None = None, *, uow: UnitOfWorkFactory | None = None, **options: object) -> RefreshResult:
+    """``aftersales clv refresh`` / ``POST /v1/scores/refresh``: fit CLV on the store's orders and store
+    every customer's score (``services.scores.refresh_scores``; ``options`` are its keywords). Without
+    ``uow`` the store is upgraded first and a unit of work opened on it."""
+    from aftersales.adapters.engines import open_source
+    from aftersales.services.scores import refresh_scores as run
+
+    url = database_url(db)
+    tz = get_settings().reporting_timezone
+    engine = None
+    if uow is None:
+        from aftersales.adapters.sql.migrate import upgrade
+        from aftersales.adapters.sql.repositories import unit_of_work_factory
+
+        engine = store_engine(url)
+        upgrade(engine)
+        uow = unit_of_work_factory(engine)
+    try:
+        with open_source(url) as source:
+            return run(uow, source, tz=tz, **options)  # type: ignore[arg-type]
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 # -- the main job -------------------------------------------------------------------------------

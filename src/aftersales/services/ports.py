@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 __all__ = [
@@ -24,6 +24,8 @@ __all__ = [
     "IdempotencyRecord",
     "IdempotencyRepository",
     "ResourceRepository",
+    "ScoreRecord",
+    "ScoreRepository",
     "SubscriptionRecord",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -87,6 +89,23 @@ class AttemptRecord:
     status_code: int | None
     error: str | None
     duration_ms: int
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One customer's stored CLV score (``clv_scores``): the model's view as of ``calibration_end``."""
+
+    customer_id: str
+    model: str
+    calibration_end: date
+    time_unit: str
+    horizon: float
+    p_alive: float
+    expected_purchases: float
+    expected_spend: float | None
+    clv: float | None
+    risk_tier: str  # high | medium | low
+    computed_at: datetime
 
 
 class ApiKeyRepository(Protocol):
@@ -165,12 +184,32 @@ class WebhookRepository(Protocol):
     def reset_for_redelivery(self, delivery_id: str, at: datetime) -> bool: ...
 
 
+class ScoreRepository(Protocol):
+    def tiers(self) -> dict[str, str]:
+        """Every stored customer's risk tier."""
+        ...
+
+    def upsert(self, scores: Sequence[ScoreRecord]) -> None:
+        """Insert new customers' scores and replace existing ones (in bulk)."""
+        ...
+
+    def delete_not_computed_at(self, computed_at: datetime) -> int:
+        """Drop scores left from an earlier run (not written at ``computed_at``); returns how many."""
+        ...
+
+    def get(self, customer_id: str) -> ScoreRecord | None: ...
+    def list(self, *, risk_tier: str | None, after: str | None, limit: int) -> list[ScoreRecord]:
+        """Scores in customer_id order, strictly after ``after``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     events: EventRepository
     resources: ResourceRepository
     webhooks: WebhookRepository
+    scores: ScoreRepository
 
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]

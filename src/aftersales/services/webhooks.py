@@ -45,6 +45,7 @@ __all__ = [
     "WebhookSender",
     "dispatch_due",
     "publish",
+    "publish_many",
     "redeliver",
     "register",
     "retryable",
@@ -144,18 +145,26 @@ def register(
 
 def publish(u: UnitOfWork, event_type: str, data: Mapping[str, Any]) -> list[str]:
     """Queue a delivery of ``event_type`` to every active matching subscription (inside ``u``)."""
+    return publish_many(u, event_type, [data])
+
+
+def publish_many(u: UnitOfWork, event_type: str, items: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Queue one delivery of ``event_type`` per item and matching subscription (inside ``u``), reading
+    the subscriptions once."""
+    subs = [s for s in u.webhooks.active_subscriptions() if "*" in s.event_types or event_type in s.event_types]
+    if not subs:
+        return []
     now = datetime.now(UTC)
     ids = []
-    for sub in u.webhooks.active_subscriptions():
-        if "*" not in sub.event_types and event_type not in sub.event_types:
-            continue
-        delivery_id = "dl_" + secrets.token_hex(10)
-        body = {"id": delivery_id, "type": event_type, "created_at": now.isoformat(), "data": _jsonable(data)}
-        payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
-        u.webhooks.add_delivery(
-            DeliveryRecord(delivery_id, sub.subscription_id, event_type, payload, "pending", 0, now, now)
-        )
-        ids.append(delivery_id)
+    for data in items:
+        for sub in subs:
+            delivery_id = "dl_" + secrets.token_hex(10)
+            body = {"id": delivery_id, "type": event_type, "created_at": now.isoformat(), "data": _jsonable(data)}
+            payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
+            u.webhooks.add_delivery(
+                DeliveryRecord(delivery_id, sub.subscription_id, event_type, payload, "pending", 0, now, now)
+            )
+            ids.append(delivery_id)
     return ids
 
 

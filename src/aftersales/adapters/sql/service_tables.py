@@ -1,5 +1,5 @@
 """Tables of the service plane (not part of the data contract): API keys, idempotency records,
-webhook subscriptions, deliveries and their attempts.
+webhook subscriptions, deliveries and their attempts, and the stored CLV scores (migration 0003).
 
 They live on the same ``metadata`` as the contract tables so that one Alembic history (migration
 0002) creates them and a test can compare the migrated schema with these definitions.
@@ -11,6 +11,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
+    Float,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -23,7 +25,14 @@ from sqlalchemy import (
 from aftersales.adapters.sql.tables import metadata
 from aftersales.adapters.sql.types import UTCDateTime
 
-__all__ = ["api_keys", "idempotency_keys", "webhook_attempts", "webhook_deliveries", "webhook_subscriptions"]
+__all__ = [
+    "api_keys",
+    "clv_scores",
+    "idempotency_keys",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+]
 
 api_keys = Table(
     "api_keys",
@@ -97,3 +106,22 @@ webhook_attempts = Table(
     PrimaryKeyConstraint("delivery_id", "attempt_number"),
     ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.delivery_id"]),
 )
+
+clv_scores = Table(
+    "clv_scores",
+    metadata,
+    Column("customer_id", Text, nullable=False),
+    Column("model", Text, nullable=False),  # bgnbd | mbgnbd | paretonbd
+    Column("calibration_end", Date, nullable=False),  # the orders up to this day were fitted and scored ("as of")
+    Column("time_unit", Text, nullable=False),  # day | week: the unit of the horizon
+    Column("horizon", Float, nullable=False),
+    Column("p_alive", Float, nullable=False),
+    Column("expected_purchases", Float, nullable=False),  # within the horizon
+    Column("expected_spend", Float, nullable=True),  # per purchase (NULL: no spend to go by)
+    Column("clv", Float, nullable=True),  # discounted margin over the horizon
+    Column("risk_tier", Text, nullable=False),  # high | medium | low
+    Column("computed_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("customer_id"),
+    ForeignKeyConstraint(["customer_id"], ["customers.customer_id"]),
+)
+Index("ix_clv_scores_risk_tier", clv_scores.c.risk_tier, clv_scores.c.customer_id)

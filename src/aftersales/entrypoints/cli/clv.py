@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from aftersales.core.errors import ValidationError
-from aftersales.entrypoints.cli.options import FormatOption
+from aftersales.entrypoints.cli.options import DbOption, FormatOption
 from aftersales.entrypoints.cli.render import OutputFormat, render_records, to_jsonable
 from aftersales.services import clv as service
 
@@ -142,6 +142,28 @@ def report(
     render_records(result.comparison, fmt, title="model comparison (lower BIC is better)")
     render_records(result.by_frequency, fmt, title=f"{model}: holdout purchases by calibration frequency")
     render_records([result.errors], fmt, title="holdout errors")
+
+
+@clv_app.command("refresh")
+def refresh(
+    db: str | None = DbOption,
+    model: Model = ModelOption,
+    spend: Spend = typer.Option(Spend.gammagamma, "--spend", help="Spend model (none: own mean spend)."),
+    horizon: float = typer.Option(52.0, "--horizon", help="CLV horizon in time units."),
+    discount: float = typer.Option(0.10, "--discount", help="Annual discount rate (0.10 = 10%)."),
+    margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to spend (0–1)."),
+    time_unit: Unit = UnitOption,
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Fit on the store's orders, store every customer's score (clv_scores), queue churn-risk webhooks."""
+    from aftersales import bootstrap
+
+    kwargs = dict(model=model.value, spend=None if spend == Spend.none else spend.value, horizon=horizon)
+    result = bootstrap.refresh_scores(db, discount=discount, margin=margin, time_unit=time_unit.value, **kwargs)
+    obj = result.as_dict()
+    flat = {k: v for k, v in obj.items() if not isinstance(v, dict)}
+    flat |= {f"customers at {k} risk": v for k, v in result.risk_tiers.items()} | result.params
+    _emit(obj, [{"metric": k, "value": v} for k, v in flat.items()], fmt, "CLV scores refreshed")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 from aftersales.adapters.sql.repositories.events import SqlEventRepository, track_staging
 from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlIdempotencyRepository
 from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
+from aftersales.adapters.sql.repositories.scores import SqlScoreRepository
 from aftersales.adapters.sql.repositories.webhooks import SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork", "unit_of_work_factory"]
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(conn)
         self.resources = SqlResourceRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
+        self.scores = SqlScoreRepository(conn)
         return self
 
     def __exit__(

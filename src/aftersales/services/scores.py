@@ -1,0 +1,208 @@
+"""Stored CLV scores: refresh them from the store's orders, read them, announce churn-risk changes.
+
+:func:`refresh_scores` runs the CLV service (``services.clv.predict_clv``: fit the purchase model on
+every order up to the calibration end, score every customer with orders) on an analytical source
+over the store, then upserts one row per customer into ``clv_scores`` in one transaction and drops
+the scores of customers this run did not score (e.g. first orders after an earlier calibration end),
+so the table always holds one consistent run. A customer
+whose ``risk_tier`` differs from the stored one gets a ``customer.churn_risk_changed`` webhook
+queued in that same transaction (the outbox: only committed scores are announced). A customer
+scored for the first time has no previous tier, so nothing is announced for them.
+
+The tier follows P(alive): ``high`` risk below 0.3, ``medium`` below 0.7, else ``low``
+(``core.clv.value.risk_tier``).
+
+>>> changed_tiers({"a": "low", "b": "high"}, [("a", "medium"), ("b", "high"), ("c", "low")])
+[('a', 'low', 'medium')]
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from aftersales.core.errors import NotFoundError, UnusableInputError
+from aftersales.services import clv, webhooks
+from aftersales.services.ports import ScoreRecord, UnitOfWorkFactory
+from aftersales.services.resources import decode_cursor, encode_cursor
+
+__all__ = ["RISK_TIERS", "RefreshResult", "changed_tiers", "customer_scores", "refresh_scores", "scores_page"]
+
+RISK_TIERS = ("high", "medium", "low")
+EVENT = "customer.churn_risk_changed"
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What a refresh did, and the fit it scored with."""
+
+    n_scored: int
+    n_new: int
+    n_updated: int
+    n_removed: int
+    n_tier_changed: int
+    webhooks_queued: int
+    risk_tiers: dict[str, int]
+    model: str
+    params: dict[str, float]
+    spend_params: dict[str, float] | None
+    calibration_end: date
+    time_unit: str
+    horizon: float
+    total_clv: float
+    mean_p_alive: float
+    computed_at: datetime
+    fit: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def changed_tiers(previous: Mapping[str, str], current: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """``(customer_id, previous tier, new tier)`` for every customer whose stored tier changed."""
+    return [(c, previous[c], t) for c, t in current if c in previous and previous[c] != t]
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars inside the fit report as Python numbers (JSON-ready)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value.item() if hasattr(value, "item") and callable(value.item) else value
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) or math.isinf(value) else float(value)
+
+
+def refresh_scores(
+    uow: UnitOfWorkFactory,
+    source: clv.AnalyticalSource,
+    *,
+    model: str = "bgnbd",
+    spend: str | None = "gammagamma",
+    horizon: float = 52.0,
+    discount: float = 0.10,
+    margin: float = 1.0,
+    calibration_end: date | None = None,
+    time_unit: str = "week",
+    penalizer: float = 0.0,
+    tz: str = "UTC",
+) -> RefreshResult:
+    """Fit and score every customer with orders in ``source`` (the store), upsert ``clv_scores`` and
+    queue ``customer.churn_risk_changed`` for every tier that changed since the last refresh."""
+    with tempfile.TemporaryDirectory(prefix="aftersales-scores-") as tmp:
+        prediction = clv.predict_clv(
+            source,
+            out=Path(tmp) / "scores.parquet",
+            model=model,
+            spend=spend,
+            horizon=horizon,
+            discount=discount,
+            margin=margin,
+            calibration_end=calibration_end,
+            time_unit=time_unit,
+            penalizer=penalizer,
+            tz=tz,
+        )
+        table = pq.read_table(prediction.out)
+    now = datetime.now(UTC)
+    fit = prediction.fit
+    cols = {name: table.column(name).to_pylist() for name in table.column_names}
+    records = [
+        ScoreRecord(
+            customer_id=cid,
+            model=fit.model_name,
+            calibration_end=fit.calibration_end,
+            time_unit=time_unit,
+            horizon=float(horizon),
+            p_alive=float(p),
+            expected_purchases=float(n),
+            expected_spend=_finite(s),
+            clv=_finite(v),
+            risk_tier=tier,
+            computed_at=now,
+        )
+        for cid, p, n, s, v, tier in zip(
+            cols["customer_id"],
+            cols["p_alive"],
+            cols["expected_purchases"],
+            cols["expected_spend"],
+            cols["clv"],
+            cols["risk_tier"],
+            strict=True,
+        )
+    ]
+    by_id = {r.customer_id: r for r in records}
+    with uow() as u:
+        previous = u.scores.tiers()
+        changes = changed_tiers(previous, ((r.customer_id, r.risk_tier) for r in records))
+        u.scores.upsert(records)
+        removed = u.scores.delete_not_computed_at(now)
+        payloads = [
+            {
+                "customer_id": cid,
+                "previous_risk_tier": before,
+                "risk_tier": after,
+                "p_alive": by_id[cid].p_alive,
+                "clv": by_id[cid].clv,
+                "model": fit.model_name,
+                "calibration_end": fit.calibration_end,
+            }
+            for cid, before, after in changes
+        ]
+        queued = webhooks.publish_many(u, EVENT, payloads)
+    n_new = sum(1 for r in records if r.customer_id not in previous)
+    tiers = {t: 0 for t in RISK_TIERS}
+    for r in records:
+        tiers[r.risk_tier] += 1
+    return RefreshResult(
+        n_scored=len(records),
+        n_new=n_new,
+        n_updated=len(records) - n_new,
+        n_removed=removed,
+        n_tier_changed=len(changes),
+        webhooks_queued=len(queued),
+        risk_tiers=tiers,
+        model=fit.model_name,
+        params={k: float(v) for k, v in fit.model.params_.items()},
+        spend_params={k: float(v) for k, v in prediction.spend.params_.items()} if prediction.spend else None,
+        calibration_end=fit.calibration_end,
+        time_unit=time_unit,
+        horizon=float(horizon),
+        total_clv=prediction.total_clv,
+        mean_p_alive=prediction.mean_p_alive,
+        computed_at=now,
+        fit=_plain(fit.as_dict()),
+    )
+
+
+def customer_scores(uow: UnitOfWorkFactory, customer_id: str) -> ScoreRecord:
+    """The stored score of one customer (``NotFoundError`` when none was computed)."""
+    with uow() as u:
+        record = u.scores.get(customer_id)
+    if record is None:
+        raise NotFoundError(f"no CLV scores for customer {customer_id!r}: run `aftersales clv refresh` first")
+    return record
+
+
+def scores_page(
+    uow: UnitOfWorkFactory, *, risk_tier: str | None = None, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    """One page of stored scores in customer_id order (optionally one risk tier) and the next cursor."""
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None and (len(after) != 1 or not isinstance(after[0], str)):
+        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
+    with uow() as u:
+        rows = u.scores.list(risk_tier=risk_tier, after=after[0] if after else None, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [asdict(r) for r in rows], "next_cursor": encode_cursor([rows[-1].customer_id]) if more else None}
