@@ -177,7 +177,7 @@ def fit_row(label: str, cls, rfm: pd.DataFrame, task: str, peers: bool, rounds: 
             peer_s[name].append(res["seconds"])
             row[f"{name}_max_param_rel_diff"] = max_rel_diff(res["params"], model.params_)
     seconds = float(np.median(ours))
-    row.update(distinct_rows=model.n_rows_, newton_passes=model.iterations_, aftersales_s=seconds)
+    row.update(distinct_rows=model.n_rows_, iterations=model.iterations_, aftersales_s=seconds)
     row["aftersales_min_s"] = min(ours)
     row["params"] = {k: round(v, 4) for k, v in model.params_.items()}
     for name, times in peer_s.items():
