@@ -1,4 +1,5 @@
-"""Every /v1 route x {no key, bogus key, revoked key, wrong scope}: 401, 401, 401, 403; health is open."""
+"""Every /v1 route (resources, events, webhooks, metrics, scores) x {no key, bogus key, revoked key,
+wrong scope}: 401, 401, 401, 403; health is open."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aftersales.services.api_keys import hash_key
 
 def _required_scope(method: str, path: str) -> str:
     """The scope each route should demand, written down independently of the code."""
-    if path.startswith("/v1/webhook"):
+    if path.startswith("/v1/webhook") or path == "/v1/scores/refresh":
         return "admin"
     return "read" if method == "GET" else "ingest"
 
@@ -25,8 +26,11 @@ def _routes(app: object) -> list[tuple[str, str]]:
 
 def test_the_matrix_covers_every_resource_and_webhook_route(api) -> None:
     routes = _routes(api.app)
-    assert len(routes) == 7 * 4 + 1 + 7  # resources x (create, update, read, list), events, webhooks
+    # resources x (create, update, read, list), events, webhooks, metrics + scores (read, list, refresh)
+    assert len(routes) == 7 * 4 + 1 + 7 + 4
     assert ("POST", "/v1/events") in routes
+    assert {("GET", "/v1/metrics"), ("GET", "/v1/customers/x/scores"), ("GET", "/v1/scores")} <= set(routes)
+    assert ("POST", "/v1/scores/refresh") in routes
 
 
 @pytest.mark.parametrize("who", ["none", "bogus", "revoked", "malformed"])

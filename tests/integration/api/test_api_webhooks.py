@@ -5,59 +5,10 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 from aftersales.adapters.channels.webhooks import SIGNATURE_HEADER, verify_signature
-
-
-class Receiver:
-    """Answers each request with the next scripted status ("sleep" = answer late, past the timeout)."""
-
-    def __init__(self, script: list[int | str]) -> None:
-        self.script, self.received = list(script), []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body.decode()))
-                step = receiver.script.pop(0) if receiver.script else 200
-                if step == "sleep":
-                    time.sleep(1.0)
-                    step = 200
-                self.send_response(int(step))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver_factory() -> Iterator:
-    made: list[Receiver] = []
-
-    def make(script: list[int | str]) -> Receiver:
-        made.append(Receiver(script))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
 
 
 def _wait_for(api, delivery_filter: dict, done: set[str], timeout: float = 20.0) -> list[dict]:

@@ -24,7 +24,7 @@ from aftersales.entrypoints.api.middleware import (
     IdempotencyMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
-from aftersales.entrypoints.api.routers import events, health, webhooks
+from aftersales.entrypoints.api.routers import analytics, events, health, webhooks
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
 from aftersales.services.webhooks import RetryPolicy
@@ -91,6 +91,7 @@ def create_app(
     for path, models in resource_models().items():
         app.include_router(resource_router(path, models))
     app.include_router(webhooks.router)
+    app.include_router(analytics.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(IdempotencyMiddleware, uow=plane.uow, wait_s=opts.idempotency_wait_s)
     app.add_middleware(AuthMiddleware, uow=plane.uow)

@@ -24,7 +24,7 @@ class SqlScoreRepository:
         self._conn = conn
 
     def tiers(self) -> dict[str, str]:
-        return dict(self._conn.execute(select(C.c.customer_id, C.c.risk_tier)).tuples().all())
+        return {cid: tier for cid, tier in self._conn.execute(select(C.c.customer_id, C.c.risk_tier))}
 
     def upsert(self, scores: Sequence[ScoreRecord]) -> None:
         """``INSERT ... ON CONFLICT (customer_id) DO UPDATE`` run for every row (SQLAlchemy batches
