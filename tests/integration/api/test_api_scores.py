@@ -138,3 +138,31 @@ def test_a_tier_change_between_refreshes_is_delivered_as_a_signed_webhook(api, r
     data = events[lapsed]
     assert (data["previous_risk_tier"], data["risk_tier"]) == ("high", now["risk_tier"])
     assert data["p_alive"] == pytest.approx(now["p_alive"]) and data["clv"] == pytest.approx(now["clv"])
+
+
+@pytest.mark.slow
+def test_generated_requests_to_the_analytics_operations_get_documented_answers(api) -> None:
+    """Schemathesis over the metrics and scores operations on the generated store (the schema fuzz in
+    test_api_schema_fuzz.py covers every operation on an empty one)."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import checks
+
+    schema = schemathesis.openapi.from_url(f"{api.url}/openapi.json")
+    paths = {"/v1/metrics", "/v1/scores", "/v1/scores/refresh", "/v1/customers/{customer_id}/scores"}
+    operations = [r.ok() for r in schema.get_all_operations() if r.ok().path in paths]
+    assert len(operations) == 4
+    every = [
+        checks.not_a_server_error,
+        checks.status_code_conformance,
+        checks.content_type_conformance,
+        checks.response_schema_conformance,
+    ]
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def run(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {api.keys['admin']}"}, checks=every)
+
+        run()
