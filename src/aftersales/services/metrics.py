@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import ibis.expr.types as ir
+from ibis.expr.types.relations import CachedTable
 
 from aftersales.core.errors import MissingTableError, ValidationError
 from aftersales.core.metrics.periods import Periods, calendar_periods, period_floor
@@ -31,7 +32,7 @@ class SourcePort(Protocol):
     def has_table(self, name: str) -> bool: ...
     def table(self, name: str) -> ir.Table: ...
     def execute(self, expr: ir.Table) -> list[dict]: ...
-    def cache(self, expr: ir.Table) -> ir.Table: ...
+    def cache(self, expr: ir.Table) -> CachedTable: ...
 
 
 @dataclass(frozen=True)
@@ -89,26 +90,30 @@ def compute(
     periods = default_periods(period, as_of, start, end, tz, span or DEFAULT_SPAN.get(period, 12))
     ctx = Context(periods, as_of, tz, by, window_days, include_returns)
     stage_uses = Counter(spec.stage.key for spec in specs if spec.stage is not None)
-    stages: dict[str, ir.Table] = {}
+    stages: dict[str, CachedTable] = {}
     records: list[dict[str, Any]] = []
     errors: list[str] = []
-    for spec in specs:
-        missing = [t for t in spec.needs if not source.has_table(t)]
-        if missing:
-            errors.append(f"{spec.name}: the source has no table {missing[0]!r}")
-            continue
-        optional = [t for t in ("customers", "costs") if source.has_table(t)]
-        try:
-            tables = {t: source.table(t) for t in (*spec.needs, *optional)}
-            if spec.stage is not None and spec.finish is not None and stage_uses[spec.stage.key] > 1:
-                if spec.stage.key not in stages:
-                    stages[spec.stage.key] = source.cache(spec.stage.build(tables, ctx))
-                expr = spec.finish(stages[spec.stage.key], ctx)
-            else:
-                expr = spec.build(tables, ctx)
-            records.extend(_records(source.execute(expr)))
-        except MissingTableError as exc:
-            errors.append(f"{spec.name}: {exc}")
+    try:
+        for spec in specs:
+            missing = [t for t in spec.needs if not source.has_table(t)]
+            if missing:
+                errors.append(f"{spec.name}: the source has no table {missing[0]!r}")
+                continue
+            optional = [t for t in ("customers", "costs") if source.has_table(t)]
+            try:
+                tables = {t: source.table(t) for t in (*spec.needs, *optional)}
+                if spec.stage is not None and spec.finish is not None and stage_uses[spec.stage.key] > 1:
+                    if spec.stage.key not in stages:
+                        stages[spec.stage.key] = source.cache(spec.stage.build(tables, ctx))
+                    expr = spec.finish(stages[spec.stage.key], ctx)
+                else:
+                    expr = spec.build(tables, ctx)
+                records.extend(_records(source.execute(expr)))
+            except MissingTableError as exc:
+                errors.append(f"{spec.name}: {exc}")
+    finally:
+        for cached in stages.values():
+            cached.release()
     return MetricsResult(records, errors)
 
 

@@ -13,6 +13,7 @@ from types import TracebackType
 import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+from ibis.expr.types.relations import CachedTable
 
 from aftersales.core import contract
 from aftersales.core.errors import MissingColumnError, MissingTableError
@@ -84,11 +85,11 @@ class Source:
         """Run ``expr`` on this source's backend; rows as dicts."""
         return self.backend.to_pyarrow(expr).to_pylist()
 
-    def cache(self, expr: ir.Table) -> ir.Table:
+    def cache(self, expr: ir.Table) -> CachedTable:
         """``expr`` computed once and kept on this backend (a temporary table; a cached DataFrame on Spark).
 
         For intermediate results several metrics read: later expressions over the returned table
-        do not recompute it. Dropped when the source closes.
+        do not recompute it. ``release()`` drops it; so does closing the source.
         """
         if self.engine == "spark":
             # Ibis 12's PySpark cache() runs the SQL without first registering the expression's
