@@ -21,19 +21,11 @@ import ibis
 import ibis.expr.types as ir
 
 from aftersales.core.errors import MissingColumnError, ValidationError
+from aftersales.core.experiments.table import STAT_COLUMNS
 
 __all__ = ["MetricSpec", "outcome_metrics", "summary_statistics"]
 
-_FLOAT_OUT = (
-    "sum",
-    "sum_squares",
-    "pre_sum",
-    "pre_sum_squares",
-    "cross_sum",
-    "denominator_sum",
-    "denominator_sum_squares",
-    "denominator_cross_sum",
-)
+_FLOAT_OUT = STAT_COLUMNS[1:]  # every statistic but n is a float sum
 
 
 @dataclass(frozen=True)
