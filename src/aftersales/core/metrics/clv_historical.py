@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmented
+from aftersales.core.metrics.base import count_if, ratio
 from aftersales.core.metrics.periods import custom_period, timestamp_literal
 from aftersales.core.metrics.retention import active_customers
 
@@ -51,15 +51,25 @@ def _year(
 ) -> tuple[ir.Table, ir.Table]:
     """(per customer revenue/orders in the year, per segment AOV/frequency/churn/lifespan)."""
     p = custom_period(as_of - timedelta(days=365), as_of, tz)
-    rows = segmented(counted_orders(orders, include_returns=include_returns), customers, by)
-    inside = (rows.ordered_at >= timestamp_literal(p.start)) & (rows.ordered_at < timestamp_literal(p.end))
-    rows = rows.filter(inside)
-    per_customer = rows.group_by(["customer_id", "segment"]).aggregate(
-        orders=rows.count().cast("int64"), revenue=rows.revenue.cast("float64").sum().cast("float64")
-    )
+    start, end = timestamp_literal(p.start), timestamp_literal(p.end)
+
+    def in_year(rows: ir.Table) -> dict[str, ir.Scalar]:  # the year's orders, in the active-flags pass
+        inside = (rows.ordered_at >= start) & (rows.ordered_at < end)
+        return {
+            "orders": count_if(inside),
+            "revenue": ibis.ifelse(inside, rows.revenue.cast("float64"), ibis.null("float64")).sum().cast("float64"),
+        }
+
     act = active_customers(
-        p, orders=orders, customers=customers, by=by, window_days=window_days, include_returns=include_returns
+        p,
+        orders=orders,
+        customers=customers,
+        by=by,
+        window_days=window_days,
+        include_returns=include_returns,
+        extra=in_year,
     )
+    per_customer = act.filter(act.orders > 0).select("customer_id", "segment", "orders", "revenue")
     churn = act.group_by("segment").aggregate(S=count_if(act.a0 == 1), lost=count_if((act.a0 == 1) & (act.a1 == 0)))
     totals = per_customer.group_by("segment").aggregate(
         customers=per_customer.count().cast("int64"),

@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 import ibis
@@ -56,10 +57,13 @@ def active_customers(
     by: str | None = None,
     window_days: int = 365,
     include_returns: bool = False,
+    extra: Callable[[ir.Table], Mapping[str, ir.Scalar]] | None = None,
 ) -> ir.Table:
     """Per (customer, segment): ``a0 … an`` (1 when a customer at boundary i) and ``first`` (first purchase).
 
-    Give ``orders`` (non-contractual) or ``subscriptions`` (contractual), not both.
+    Give ``orders`` (non-contractual) or ``subscriptions`` (contractual), not both. ``extra(rows)``
+    adds aggregates over the same rows (the counted orders before the last boundary) in the same
+    pass.
     """
     b = [timestamp_literal(x) for x in periods.bounds]
     if subscriptions is not None:
@@ -77,7 +81,8 @@ def active_customers(
     ts = rows.ordered_at
     w = [timestamp_literal(x - timedelta(days=window_days)) for x in periods.bounds]
     flags = {f"a{i}": ibis.ifelse((ts >= w[i]) & (ts < bi), 1, 0).max() for i, bi in enumerate(b)}
-    return rows.group_by(["customer_id", "segment"]).aggregate(first=ts.min(), **flags)
+    more = dict(extra(rows)) if extra is not None else {}
+    return rows.group_by(["customer_id", "segment"]).aggregate(first=ts.min(), **flags, **more)
 
 
 def retention_parts(active: ir.Table, periods: Periods) -> ir.Table:
