@@ -187,3 +187,21 @@ def test_warm_started_preconditioned_fit_equals_the_plain_fit(monkeypatch, simul
     assert fast.params_ == pytest.approx(plain.params_, rel=1e-6)
     assert fast.log_likelihood_ == pytest.approx(plain.log_likelihood_, rel=1e-12)
     assert fast.standard_errors_ == pytest.approx(plain.standard_errors_, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_pareto_warm_start_equals_the_plain_fit(monkeypatch):
+    """Pareto/NBD warm-starts from 20k distinct rows (its passes are expensive); same optimum as without."""
+    rng = np.random.default_rng(5)
+    n, T = 30_000, rng.uniform(20.0, 40.0, 30_000)
+    lam, mu = rng.gamma(0.55, 1 / 10.6, n), rng.gamma(0.6, 1 / 11.7, n)
+    alive_until = np.minimum(rng.exponential(1 / mu), T)
+    x = rng.poisson(lam * alive_until)
+    t_x = np.where(x > 0, alive_until * rng.beta(np.maximum(x, 1), 1), 0.0)  # last of x uniform times
+    data = {"frequency": x.astype(float), "recency": t_x, "T": T}
+    fast = ParetoNBD().fit(data)
+    monkeypatch.setattr(ParetoNBD, "warm_start_rows", 10**9)
+    plain = ParetoNBD().fit(data)
+    assert fast.n_rows_ > 20_000
+    assert fast.params_ == pytest.approx(plain.params_, rel=1e-5)
+    assert fast.log_likelihood_ == pytest.approx(plain.log_likelihood_, rel=1e-10)

@@ -44,9 +44,9 @@ _LOG_BOUND = 18.0
 _WARM_START_ROWS = 100_000
 
 
-def _subsample(n: int) -> np.ndarray:
+def _subsample(n: int, threshold: int = _WARM_START_ROWS) -> np.ndarray:
     """A fixed random 5% of ``n`` rows (at least a quarter of the warm-start threshold), sorted."""
-    return np.sort(np.random.default_rng(0).choice(n, size=max(n // 20, _WARM_START_ROWS // 4), replace=False))
+    return np.sort(np.random.default_rng(0).choice(n, size=max(n // 20, threshold // 4), replace=False))
 
 
 class BaseModel:
@@ -54,6 +54,9 @@ class BaseModel:
 
     param_names: ClassVar[tuple[str, ...]] = ()
     data_columns: ClassVar[tuple[str, ...]] = ()
+    # Distinct rows from which the quasi-Newton path first fits a subsample (see _warm_start); models
+    # with an expensive likelihood lower it.
+    warm_start_rows: ClassVar[int] = _WARM_START_ROWS
 
     def __init__(self, penalizer: float = 0.0) -> None:
         if penalizer < 0:
@@ -226,9 +229,10 @@ class BaseModel:
         """
         identity = np.eye(theta0.size)
         n = w.size
-        if n < _WARM_START_ROWS:
+        threshold = min(_WARM_START_ROWS, self.warm_start_rows)
+        if n < threshold:
             return theta0, identity
-        pick = _subsample(n)
+        pick = _subsample(n, threshold)
         sub, w_sub = self._prepare({k: v[pick] for k, v in data.items() if not k.startswith("_")}), w[pick]
         res = minimize(self._objective, theta0, args=(sub, w_sub), jac=True, method="L-BFGS-B",
                        bounds=[(-30.0, 30.0)] * theta0.size, options={"maxiter": 500})  # fmt: skip
