@@ -14,7 +14,7 @@ this tree to CLI exit codes and (later) to RFC 9457 problem responses in exactly
     ├── NotFoundError                    exit 2  (HTTP 404)  a named thing does not exist
     ├── ConflictError                    exit 2  (HTTP 409)  the request conflicts with stored state
     ├── PartialSuccess                   exit 3              some rows were rejected, the rest kept
-    ├── ConvergenceError                 exit 1  (HTTP 500)  a model fit did not converge
+    ├── ConvergenceError                 exit 1  (HTTP 422)  the data cannot identify a model
     └── EngineError                      exit 1  (HTTP 502)  an analytical engine failed
         ├── StoreUnavailableError        exit 1  (HTTP 503)  the store cannot be reached or opened
         └── MissingTableError            exit 2  (HTTP 400)  a source lacks a table a metric needs
@@ -115,6 +115,9 @@ class PartialSuccess(AftersalesError):
 
 
 class ConvergenceError(AftersalesError):
+    """The data cannot identify the model (no interior maximum, flat likelihood): a data problem."""
+
+    http_status = 422
     title = "Model did not converge"
 
 

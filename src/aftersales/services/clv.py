@@ -29,6 +29,7 @@ from aftersales.core.clv.checking import (
 from aftersales.core.clv.engine import KEYS, UNIT_DAYS, clv_summary, distinct_rows, repeat_purchase_days, scored
 from aftersales.core.clv.value import PERIODS_PER_YEAR, risk_tier, score
 from aftersales.core.errors import UnusableInputError, ValidationError
+from aftersales.services.guards import dates_in_range
 
 __all__ = ["AnalyticalSource", "ClvFit", "ClvPrediction", "ClvReport", "fit_clv", "predict_clv", "report_clv"]
 
@@ -143,6 +144,7 @@ def _fit_transactions(rfm: ir.Table, model_name: str, penalizer: float) -> tuple
     return model, rows
 
 
+@dates_in_range
 def fit_clv(
     source: AnalyticalSource,
     *,
@@ -161,6 +163,7 @@ def fit_clv(
     return ClvFit(fitted, model.lower(), end, time_unit)
 
 
+@dates_in_range
 def predict_clv(
     source: AnalyticalSource,
     *,
@@ -236,6 +239,7 @@ def _materialized(backend: Any, name: str, expr: ir.Table) -> ir.Table:
         return expr
 
 
+@dates_in_range
 def report_clv(
     source: AnalyticalSource,
     *,

@@ -20,6 +20,7 @@ from ibis.expr.types.relations import CachedTable
 from aftersales.core.errors import MissingTableError, ValidationError
 from aftersales.core.metrics.periods import Periods, calendar_periods, period_floor
 from aftersales.core.metrics.registry import METRICS, SCORECARD, Context, get_metric
+from aftersales.services.guards import dates_in_range
 
 __all__ = ["DEFAULT_SPAN", "MetricsResult", "compute", "default_as_of", "default_periods", "scorecard"]
 
@@ -69,6 +70,7 @@ def _records(rows: list[dict]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
+@dates_in_range
 def compute(
     source: SourcePort,
     names: list[str] | tuple[str, ...],

@@ -80,7 +80,11 @@ def _plain(value: Any) -> Any:
 
 
 def _finite(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) or math.isinf(value) else float(value)
+    """A storable float: NaN/inf become None; subnormal magnitudes (which PostgreSQL's float8 rejects
+    as out of range) become 0.0."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return 0.0 if abs(value) < 1e-300 else float(value)
 
 
 def refresh_scores(
@@ -124,8 +128,8 @@ def refresh_scores(
             calibration_end=fit.calibration_end,
             time_unit=time_unit,
             horizon=float(horizon),
-            p_alive=float(p),
-            expected_purchases=float(n),
+            p_alive=_finite(p) or 0.0,
+            expected_purchases=_finite(n) or 0.0,
             expected_spend=_finite(s),
             clv=_finite(v),
             risk_tier=tier,

@@ -63,7 +63,10 @@ def newton_minimize(
         step = -eigvec @ ((eigvec.T @ grad) / np.maximum(np.abs(eigval), 1e-8 * scale))
         if positive and float(np.max(np.abs(step))) < step_tol:
             return NewtonResult(theta, value, grad, hess, n_eval)
-        step *= min(1.0, max_step / float(np.max(np.abs(step))))
+        biggest = float(np.max(np.abs(step)))
+        if biggest == 0.0:  # a flat, not positive definite point (e.g. one customer): let the caller decide
+            return None
+        step *= min(1.0, max_step / biggest)
         slope = float(grad @ step)
         t = 1.0
         while n_eval < max_evaluations:
