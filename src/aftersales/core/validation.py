@@ -92,6 +92,16 @@ def _present(s: pd.Series) -> pd.Series:
     return s.notna()
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2199  # plausible business dates; calendar arithmetic stays safe inside
+
+
+def _in_years(values: pd.Series, raw: pd.Series, err: pd.Series) -> tuple[pd.Series, pd.Series]:
+    years = values.dt.year
+    off = values.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))
+    err[off] = f"time stamp outside the years {MIN_YEAR}-{MAX_YEAR}: " + _show(raw[off])
+    return values.where(~off), err
+
+
 def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse one column. Returns (typed values with NA for missing, error message or None per row)."""
     present = _present(s)
@@ -125,7 +135,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values, err
     if kind == "timestamp":
         if isinstance(s.dtype, pd.DatetimeTZDtype):
-            return s.dt.tz_convert("UTC"), err
+            return _in_years(s.dt.tz_convert("UTC"), s, err)
         if pd.api.types.is_datetime64_dtype(s.dtype):
             err[present] = "no time zone in " + _show(s[present])
             return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]"), err
@@ -136,7 +146,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         unparsed = present & has_zone & values.isna()
         err[nozone] = "no time zone in " + _show(s[nozone])
         err[unparsed] = "not a time stamp: " + _show(s[unparsed])
-        return values.astype("datetime64[us, UTC]"), err
+        return _in_years(values.astype("datetime64[us, UTC]"), s, err)
     if kind == "date":
         text = _as_text(s)
         values = pd.to_datetime(text, format="ISO8601", errors="coerce")

@@ -182,8 +182,8 @@ def predict_clv(
     expected_purchases (within the horizon), expected_spend, clv, risk_tier."""
     if spend not in (None, "none", "gammagamma"):
         raise ValidationError(f"spend model must be gammagamma or none, not {spend!r}")
-    if not 0 < margin <= 1:
-        raise ValidationError("margin must be in (0, 1]")
+    if not 1e-6 <= margin <= 1:  # a fraction of revenue; smaller values underflow in SQL literals
+        raise ValidationError("margin must be between 0.000001 and 1")
     unit = _unit(time_unit)
     orders = source.table("orders")
     end = calibration_end or _last_order_date(orders)
@@ -206,6 +206,8 @@ def predict_clv(
         annual_discount=discount,
         periods_per_year=PERIODS_PER_YEAR[unit],
     )
+    # subnormal values do not survive a round trip through PostgreSQL's float8: flush them to zero
+    s = {k: np.where(np.abs(v) < 1e-300, 0.0, v) if np.asarray(v).dtype.kind == "f" else v for k, v in s.items()}
     lookup = pa.table({**{k: rows[k] for k in KEYS}, **s})
     result = scored(rfm, ibis.memtable(lookup), spend=spend_model.params_ if spend_model else None, margin=margin)
     out = Path(out)

@@ -48,7 +48,7 @@ class RefreshIn(BaseModel):
     spend: Literal["gammagamma", "none"] = "gammagamma"
     horizon: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 52.0
     discount: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.10
-    margin: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
+    margin: Annotated[float, Field(ge=1e-6, le=1, allow_inf_nan=False)] = 1.0
     time_unit: Literal["day", "week"] = "week"
 
 

@@ -28,13 +28,17 @@ __all__ = [
 MAX_TEXT = 10_000
 KEY_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 INT64_MAX = 2**63 - 1
+MIN_YEAR, MAX_YEAR = 1900, 2199  # the contract's plausible range (core/validation.py applies it too)
 
 
 def _to_utc(value: datetime) -> datetime:
     try:
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("time stamp is out of range once converted to UTC") from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR}")
+    return value
 
 
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
