@@ -31,8 +31,9 @@ Conventions:
 - **Keys.** Each table has a natural key (the upsert key): importing a row whose key exists updates
   that row; importing the same file twice changes nothing.
 - **Time stamps** must carry a zone on input (`2024-03-01T10:00:00+01:00` or `...Z`) and fall in the
-  years 1900-2199 once in UTC; they are stored in UTC. Calendar periods (day, week, month, quarter, year) are cut in the business's reporting time zone,
-  `AFTERSALES_REPORTING_TIMEZONE` (an IANA name, default `UTC`).
+  years 1900-2199 once in UTC; they are stored in UTC. Calendar periods (day, week, month, quarter,
+  year) are cut in the business's reporting time zone, `AFTERSALES_REPORTING_TIMEZONE` (an IANA
+  name, default `UTC`).
 - **Money** is exact in the store (`NUMERIC(18,2)`), rounded to cents on import, and float64 in analytics.
   Order revenue is net of discounts and excludes tax and shipping.
 - **Required** columns must be present in a file and filled in every row; a column with a default takes it
