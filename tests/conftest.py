@@ -25,6 +25,13 @@ def _pg_admin() -> Engine:
     return make_engine(str(make_url(PG_URL).set(database="postgres")), isolation_level="AUTOCOMMIT")
 
 
+def _no_server(exc: Exception) -> None:
+    """The one rule: without a server PostgreSQL tests skip with the reason, but fail under CI."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
+    pytest.skip(f"no PostgreSQL at {PG_URL} ({type(exc).__name__}); set AFTERSALES_TEST_POSTGRES_URL")
+
+
 def postgres_database(name: str) -> str:
     """URL of a fresh, empty PostgreSQL database ``name`` (dropped and re-created); skips without a server."""
     try:
@@ -32,9 +39,7 @@ def postgres_database(name: str) -> str:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
-        pytest.skip(f"no PostgreSQL at {PG_URL} ({type(exc).__name__}); set AFTERSALES_TEST_POSTGRES_URL")
+        _no_server(exc)
     return str(make_url(PG_URL).set(database=name))
 
 
@@ -46,9 +51,7 @@ def postgres_url() -> str:
         with make_engine(PG_URL).connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
-        pytest.skip(f"no PostgreSQL at {PG_URL} ({type(exc).__name__}); set AFTERSALES_TEST_POSTGRES_URL")
+        _no_server(exc)
     return str(make_url(PG_URL).set(database=name))
 
 

@@ -15,7 +15,6 @@ import pytest
 from aftersales.core import contract
 from aftersales.core.synthetic import generate_store
 
-PG_URL = os.environ.get("AFTERSALES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AS_OF = date(2024, 1, 1)
 
 
@@ -64,16 +63,13 @@ def sqlite_url(store_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str
 
 
 @pytest.fixture(scope="session")
-def pg_schema(store_dir: Path):
+def pg_schema(store_dir: Path, postgres_url: str):
     """A schema of its own (per xdist worker) holding the store's tables; dropped afterwards."""
     import ibis
+    from sqlalchemy.engine import make_url
 
-    try:
-        con = ibis.postgres.connect(host="127.0.0.1", user="postgres", database="test")
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no PostgreSQL answering at {PG_URL}: {exc}")
+    url = make_url(postgres_url)
+    con = ibis.postgres.connect(host=url.host, port=url.port, user=url.username, database=url.database)
     schema = f"metrics_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
     con.raw_sql(f'CREATE SCHEMA "{schema}"')
     for name in contract.TABLES:
