@@ -33,6 +33,8 @@ from aftersales.core.errors import ContractError
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "TABLES",
     "Column",
     "LogicalType",
@@ -42,6 +44,9 @@ __all__ = [
 ]
 
 CONTRACT_VERSION = "1"
+# Time stamps must fall in these years once in UTC: plausible business dates, inside which calendar
+# arithmetic is safe on every engine. Importers, the API and event ingestion all apply it.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 LogicalType = Literal["string", "int", "bool", "money", "timestamp", "date", "json"]
 

@@ -35,7 +35,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from aftersales.core.contract import Column, Table
+from aftersales.core.contract import MAX_YEAR, MIN_YEAR, Column, Table
 
 __all__ = ["ValidationResult", "validate"]
 
@@ -90,9 +90,6 @@ def _present(s: pd.Series) -> pd.Series:
     if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
         return _as_text(s).notna()
     return s.notna()
-
-
-MIN_YEAR, MAX_YEAR = 1900, 2199  # plausible business dates; calendar arithmetic stays safe inside
 
 
 def _in_years(values: pd.Series, raw: pd.Series, err: pd.Series) -> tuple[pd.Series, pd.Series]:

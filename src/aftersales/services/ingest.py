@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from aftersales.core.contract import MAX_YEAR, MIN_YEAR
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.services.ports import EVENT_COLUMNS, EventRow, UnitOfWorkFactory
 
@@ -26,6 +27,7 @@ __all__ = ["EVENT_COLUMNS", "MAX_BATCH", "EventLike", "IngestResult", "ingest_ev
 
 MAX_BATCH = 1_000
 _encode = msgspec.json.Encoder(order="sorted").encode
+_YEARS = f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR} once converted to UTC"
 
 
 class EventLike(Protocol):
@@ -52,8 +54,8 @@ class IngestResult:
 
 def prepare_events(events: Sequence[EventLike]) -> list[EventRow]:
     """Store rows for ``events``: first occurrence of each event id kept, properties as canonical
-    JSON, time stamps as given (zone-aware; the store keeps them in UTC). Every invalid event is
-    reported (all or nothing).
+    JSON, time stamps as given (zone-aware, in the years 1900-2199 once in UTC; the store keeps them in
+    UTC). Every invalid event is reported (all or nothing).
 
     >>> from datetime import timedelta, timezone
     >>> from types import SimpleNamespace as E
@@ -82,8 +84,8 @@ def prepare_events(events: Sequence[EventLike]) -> list[EventRow]:
         if when.tzinfo is None or when.utcoffset() is None:
             errors.append(FieldError(("events", i, "occurred_at"), "time stamp has no time zone"))
             continue
-        if when.year in (1, 9999) and not _fits_utc(when):  # only these years can leave the range in UTC
-            errors.append(FieldError(("events", i, "occurred_at"), "time stamp is out of range once converted to UTC"))
+        if not MIN_YEAR < when.year < MAX_YEAR and not _in_years(when):  # inner years stay inside in any zone
+            errors.append(FieldError(("events", i, "occurred_at"), _YEARS))
             continue
         if e.event_id in seen:
             continue
@@ -95,12 +97,11 @@ def prepare_events(events: Sequence[EventLike]) -> list[EventRow]:
     return rows
 
 
-def _fits_utc(when: datetime) -> bool:
+def _in_years(when: datetime) -> bool:
     try:
-        when.astimezone(UTC)
+        return MIN_YEAR <= when.astimezone(UTC).year <= MAX_YEAR
     except OverflowError:
         return False
-    return True
 
 
 def ingest_events(uow: UnitOfWorkFactory, events: Sequence[EventLike]) -> IngestResult:

@@ -79,6 +79,11 @@ BAD_BODIES = [
     ),
     (json.dumps({"events": [_event(occurred_at=1709287200)]}), ["body", "events", 0, "occurred_at"]),
     (json.dumps({"events": [_event(occurred_at="9999-12-31T23:00:00-05:00")]}), ["body", "events", 0, "occurred_at"]),
+    (json.dumps({"events": [_event(occurred_at="2200-01-01T00:00:00Z")]}), ["body", "events", 0, "occurred_at"]),
+    (
+        json.dumps({"events": [_event(), _event(occurred_at="1900-01-01T00:30:00+01:00")]}),
+        ["body", "events", 1, "occurred_at"],
+    ),
     (json.dumps({"events": [_event(y=2)]}), ["body", "events", 0, "y"]),
     (json.dumps({"events": [_event()], "x": 1}), ["body", "x"]),
     (json.dumps({"events": [_event(name=...)]}), ["body", "events", 0, "name"]),
@@ -156,6 +161,13 @@ def test_time_stamps_are_stored_as_the_same_instant_in_utc(api) -> None:
         assert stored == "2024-03-01 09:00:00.250000"
     else:
         assert stored == datetime(2024, 3, 1, 9, 0, 0, 250000, tzinfo=UTC)
+
+
+def test_the_first_and_last_instants_of_the_contract_years_are_accepted(api) -> None:
+    edges = [_event(occurred_at="1900-01-01T00:30:00-01:00"), _event(occurred_at="2199-12-31T18:59:59-05:00")]
+    with api.client("ingest") as c:
+        r = c.post("/v1/events", json={"events": edges})
+    assert r.status_code == 202 and r.json()["inserted"] == 2, r.text
 
 
 def test_parallel_batches_with_overlapping_ids_write_each_event_once(api) -> None:

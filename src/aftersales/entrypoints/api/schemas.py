@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from aftersales.core import contract
+from aftersales.core.contract import MAX_YEAR, MIN_YEAR
 from aftersales.services.resources import RESOURCES, Resource
 from aftersales.services.webhooks import EVENT_TYPES
 
@@ -28,7 +29,6 @@ __all__ = [
 MAX_TEXT = 10_000
 KEY_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 INT64_MAX = 2**63 - 1
-MIN_YEAR, MAX_YEAR = 1900, 2199  # the contract's plausible range (core/validation.py applies it too)
 
 
 def _to_utc(value: datetime) -> datetime:
