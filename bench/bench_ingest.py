@@ -4,12 +4,12 @@ Run by hand (PostgreSQL on 127.0.0.1:5432, trust auth):
 
     .venv/bin/python bench/bench_ingest.py [--events 200000] [--concurrency 4] [--repeat 3]
 
-It creates the database ``aftersales_bench``, starts ``aftersales serve`` (one uvicorn process, log
-level warning) on a free loopback port, and generates load from a second process (httpx, one thread
-per connection, payloads serialised before the clock starts). For batches of 100 and 1,000 events it
+It creates the database ``aftersales_bench``, starts ``aftersales serve --workers N`` (log level
+warning; N from ``--workers``, by default 1 then 2) on a free loopback port, and generates load from a
+second process (httpx, one thread per connection, payloads serialised before the clock starts). For batches of 100 and 1,000 events it
 prints throughput and p50/p99 request latency, then the rate of ``COPY ... FROM STDIN`` of the same
 rows into an identical table (the practical limit). Each figure is the median of ``--repeat`` runs
-(the machine is shared, so single runs are noisy). It also prints the CPU time the API process and
+(the machine is shared, so single runs are noisy). It also prints the CPU time the API processes and
 the PostgreSQL backends spent per event (from /proc, Linux): less noisy than rates, and it shows
 where the time goes.
 """
@@ -129,54 +129,71 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="API worker processes to try")
     args = ap.parse_args()
     _fresh_database()
     _cli("init", "--db", URL)
     key = _cli("keys", "create", "--scope", "ingest", "--db", URL).strip()
+    results = []
+    for workers in args.workers:
+        results += _serve_and_load(key, workers, args)
+    copy = _copy_rate(args.events, args.repeat)
+    print(f"{'path':<42} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'of COPY':>8} {'CPU us/ev':>10}")
+    for name, r, cpu in results:
+        rate = r["events"] / r["elapsed"]
+        print(
+            f"{name:<42} {rate:>10,.0f} {r['p50'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f} {r['errors']:>6} "
+            f"{rate / copy:>8.0%} {cpu * 1e6:>10.1f}"
+        )
+    print(f"{'COPY FROM STDIN (psycopg)':<42} {copy:>10,.0f} {'':>8} {'':>8} {'':>6} {'100%':>8}")
+    print(
+        f"\n{args.events:,} events per run, median of {args.repeat} runs, {args.concurrency} client connections, "
+        f"cores: {os.cpu_count()}; CPU = API processes + PostgreSQL backends"
+    )
+
+
+def _serve_and_load(key: str, workers: int, args: argparse.Namespace) -> list[tuple[str, dict, float]]:
+    """Start ``aftersales serve --workers N``, run both batch sizes against it, stop it."""
     port = _port()
     code = "from aftersales.entrypoints.cli.app import main; main()"
-    server = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--port", str(port), "--db", URL, "--log-level", "warning"],
-        stderr=subprocess.DEVNULL,
-        env={**os.environ},
-    )
+    cmd = ["serve", "--port", str(port), "--db", URL, "--log-level", "warning", "--workers", str(workers)]
+    server = subprocess.Popen([sys.executable, "-c", code, *cmd], stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    results = []
     try:
         import httpx
 
-        for _ in range(300):
+        for _ in range(600):
             try:
                 if httpx.get(f"{url}/readyz").status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        results = []
+        time.sleep(1.0 if workers > 1 else 0.0)  # the other workers finish starting
         for batch in (100, 1000):
             runs = []
             for _ in range(args.repeat):
-                pids = [server.pid, *_backends()]
+                pids = [server.pid, *_children(server.pid), *_backends()]
                 before = _cpu_s(pids)
                 r = _load(url, key, batch, args.events, args.concurrency)
                 r["cpu"] = (_cpu_s(pids) - before) / r["events"]
                 runs.append(r)
             r = sorted(runs, key=lambda x: x["events"] / x["elapsed"])[len(runs) // 2]
-            results.append((f"POST /v1/events, batch {batch}", r, statistics.median(x["cpu"] for x in runs)))
+            name = f"POST /v1/events, batch {batch}, {workers} worker{'s' if workers > 1 else ''}"
+            results.append((name, r, statistics.median(x["cpu"] for x in runs)))
     finally:
         server.terminate()
         server.wait()
-    copy = _copy_rate(args.events, args.repeat)
-    print(f"{'path':<30} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'of COPY':>8} {'CPU us/ev':>10}")
-    for name, r, cpu in results:
-        rate = r["events"] / r["elapsed"]
-        print(
-            f"{name:<30} {rate:>10,.0f} {r['p50'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f} {r['errors']:>6} "
-            f"{rate / copy:>8.0%} {cpu * 1e6:>10.1f}"
-        )
-    print(f"{'COPY FROM STDIN (psycopg)':<30} {copy:>10,.0f} {'':>8} {'':>8} {'':>6} {'100%':>8}")
-    print(
-        f"\n{args.events:,} events per run, median of {args.repeat} runs, {args.concurrency} client connections, "
-        f"1 API process, cores: {os.cpu_count()}; CPU = API process + PostgreSQL backends"
-    )
+    return results
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (uvicorn's workers), from /proc (Linux; empty elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
 
 
 def _load(url: str, key: str, batch: int, events: int, concurrency: int) -> dict:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -29,12 +30,10 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
-    db = str(tmp_path / "store.db")
+def _serve(db: str, *args: str) -> tuple[str, subprocess.Popen[str]]:
     port = _port()
     proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--db", db],
+        [*CLI, "serve", "--port", str(port), "--db", db, *args],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -50,6 +49,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
             pass
         assert proc.poll() is None and time.monotonic() < deadline, "server did not become ready"
         time.sleep(0.1)
+    return url, proc
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+    db = str(tmp_path / "store.db")
+    url, proc = _serve(db)
     yield url, db, proc
     if proc.poll() is None:
         proc.kill()
@@ -109,3 +115,45 @@ def test_sigterm_lets_an_in_flight_request_finish(server) -> None:
     assert r.status_code == 202 and r.json()["inserted"] == 200
     proc.wait(timeout=60)
     assert proc.returncode in (0, -signal.SIGTERM)
+
+
+@pytest.mark.postgres
+def test_workers_share_the_port_and_store_each_event_once(fresh_postgres_database, worker_id) -> None:
+    """``serve --workers 2`` on PostgreSQL: the store is migrated once, two worker processes answer on one
+    port, overlapping batches sent in parallel are stored once, and SIGTERM stops every process."""
+    db = fresh_postgres_database(f"aftersales_serve_workers_{worker_id}")
+    assert _cli("init", "--db", db).returncode == 0  # keys need the schema; serve would migrate it too
+    key = _cli("keys", "create", "--scope", "ingest", "--db", db).stdout.strip()
+    url, proc = _serve(db, "--workers", "2")
+    try:
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2  # the two workers (plus, maybe, multiprocessing's resource tracker)
+
+        def post(first: int) -> int:
+            batch = [
+                {"event_id": f"w{i}", "anonymous_id": "d", "name": "n", "occurred_at": "2024-01-01T00:00:00Z"}
+                for i in range(first, first + 300)
+            ]
+            headers = {"Authorization": f"Bearer {key}"}
+            r = httpx.post(f"{url}/v1/events", json={"events": batch}, headers=headers, timeout=60)
+            assert r.status_code == 202, r.text
+            return r.json()["inserted"]
+
+        with ThreadPoolExecutor(4) as pool:
+            inserted = sum(pool.map(post, [0, 100, 200, 300, 0, 600]))
+        assert inserted == 900  # ids w0..w899, each stored once whichever worker took it
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode in (0, -signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while (alive := [p for p in children if _running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive, [Path(f"/proc/{p}/cmdline").read_bytes() for p in alive]
+
+
+def _running(pid: str) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False

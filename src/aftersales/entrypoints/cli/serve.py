@@ -15,12 +15,15 @@ def serve(
     db: str | None = DbOption,
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
     migrate: bool = typer.Option(True, "--migrate/--no-migrate", help="Upgrade the store to the newest schema first."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (one per core serves the most events; PostgreSQL)."
+    ),
 ) -> None:
     """Serve the REST API with uvicorn until SIGTERM/Ctrl-C (in-flight requests are completed)."""
     # Imported by name at run time: the CLI and the API are independent entry points (neither imports
     # the other's code); this is the same late binding as the command registry.
     server = importlib.import_module("aftersales.entrypoints.api.server")
-    server.serve(db, host=host, port=port, log_level=log_level, migrate=migrate)
+    server.serve(db, host=host, port=port, log_level=log_level, migrate=migrate, workers=workers)
 
 
 def register(app: typer.Typer) -> None:
