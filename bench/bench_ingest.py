@@ -6,12 +6,12 @@ Run by hand (PostgreSQL on 127.0.0.1:5432, trust auth):
 
 It creates the database ``aftersales_bench``, starts ``aftersales serve --workers N`` (log level
 warning; N from ``--workers``, by default 1 then 2) on a free loopback port, and generates load from a
-second process (httpx, one thread per connection, payloads serialised before the clock starts). For batches of 100 and 1,000 events it
-prints throughput and p50/p99 request latency, then the rate of ``COPY ... FROM STDIN`` of the same
-rows into an identical table (the practical limit). Each figure is the median of ``--repeat`` runs
-(the machine is shared, so single runs are noisy). It also prints the CPU time the API processes and
-the PostgreSQL backends spent per event (from /proc, Linux): less noisy than rates, and it shows
-where the time goes.
+second process (httpx, one thread per connection, payloads serialised before the clock starts). For
+batches of 100 and 1,000 events it prints throughput and p50/p99 request latency, then the rate of
+``COPY ... FROM STDIN`` of the same rows into an identical table (the practical limit). Each figure is
+the median of ``--repeat`` runs (the machine is shared, so single runs are noisy). It also prints the
+CPU time the API processes and the PostgreSQL backends spent per event (from /proc, Linux): less noisy
+than rates, and it shows where the time goes.
 """
 
 from __future__ import annotations
