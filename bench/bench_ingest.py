@@ -8,10 +8,11 @@ It creates the database ``aftersales_bench``, starts ``aftersales serve --worker
 warning; N from ``--workers``, by default 1 then 2) on a free loopback port, and generates load from a
 second process (httpx, one thread per connection, payloads serialised before the clock starts). For
 batches of 100 and 1,000 events it prints throughput and p50/p99 request latency, then the rate of
-``COPY ... FROM STDIN`` of the same rows into an identical table (the practical limit). Each figure is
-the median of ``--repeat`` runs (the machine is shared, so single runs are noisy). It also prints the
-CPU time the API processes and the PostgreSQL backends spent per event (from /proc, Linux): less noisy
-than rates, and it shows where the time goes.
+``COPY ... FROM STDIN`` of the same rows into an identical table (the practical limit; a COPY run
+follows each run of batches of 1,000, so that both see the same load from the rest of the machine).
+Each figure is the median of ``--repeat`` runs (the machine is shared, so single runs are noisy). It
+also prints the CPU time the API processes and the PostgreSQL backends spent per event (from /proc,
+Linux): less noisy than rates, and it shows where the time goes.
 """
 
 from __future__ import annotations
@@ -96,10 +97,6 @@ def _backends() -> list[int]:
     return [r[0] for r in rows]
 
 
-def _copy_rate(n: int, repeat: int) -> float:
-    return statistics.median(_copy_once(n, k) for k in range(repeat))
-
-
 def _copy_once(n: int, k: int) -> float:
     rows = [
         (
@@ -134,10 +131,10 @@ def main() -> None:
     _fresh_database()
     _cli("init", "--db", URL)
     key = _cli("keys", "create", "--scope", "ingest", "--db", URL).strip()
-    results = []
+    results, copies = [], []
     for workers in args.workers:
-        results += _serve_and_load(key, workers, args)
-    copy = _copy_rate(args.events, args.repeat)
+        results += _serve_and_load(key, workers, args, copies)
+    copy = statistics.median(copies)
     print(f"{'path':<42} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'of COPY':>8} {'CPU us/ev':>10}")
     for name, r, cpu in results:
         rate = r["events"] / r["elapsed"]
@@ -152,8 +149,12 @@ def main() -> None:
     )
 
 
-def _serve_and_load(key: str, workers: int, args: argparse.Namespace) -> list[tuple[str, dict, float]]:
-    """Start ``aftersales serve --workers N``, run both batch sizes against it, stop it."""
+def _serve_and_load(
+    key: str, workers: int, args: argparse.Namespace, copies: list[float]
+) -> list[tuple[str, dict, float]]:
+    """Start ``aftersales serve --workers N``, run both batch sizes against it, stop it. A COPY run
+    follows every run of batches of 1,000 (its rate is appended to ``copies``), so that the two are
+    measured under the same load from the rest of the machine."""
     port = _port()
     code = "from aftersales.entrypoints.cli.app import main; main()"
     cmd = ["serve", "--port", str(port), "--db", URL, "--log-level", "warning", "--workers", str(workers)]
@@ -178,6 +179,8 @@ def _serve_and_load(key: str, workers: int, args: argparse.Namespace) -> list[tu
                 r = _load(url, key, batch, args.events, args.concurrency)
                 r["cpu"] = (_cpu_s(pids) - before) / r["events"]
                 runs.append(r)
+                if batch == 1000:
+                    copies.append(_copy_once(args.events, len(copies)))
             r = sorted(runs, key=lambda x: x["events"] / x["elapsed"])[len(runs) // 2]
             name = f"POST /v1/events, batch {batch}, {workers} worker{'s' if workers > 1 else ''}"
             results.append((name, r, statistics.median(x["cpu"] for x in runs)))
