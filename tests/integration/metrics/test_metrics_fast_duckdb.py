@@ -16,7 +16,7 @@ START, END = datetime(2023, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
 
 ROWS = pa.table(
     {
-        "g": ["a", "a", "a", "b", "b", "c"],
+        "g": ["a", "a", "a", "b", "b", "c", "d", "d", "d", "d"],
         "ts": pa.array(
             [
                 datetime(2024, 3, 30, 23, 0, 0, 1, tzinfo=UTC),  # Oslo: 31 March 00:00:00.000001 (CET)
@@ -25,11 +25,16 @@ ROWS = pa.table(
                 datetime(2024, 10, 26, 21, 59, 59, tzinfo=UTC),  # Oslo: 26 Oct 23:59:59 (CEST)
                 datetime(2024, 10, 27, 23, 0, tzinfo=UTC),  # Oslo: 28 Oct 00:00 (CET)
                 datetime(1970, 1, 1, 0, 0, 0, 500000, tzinfo=UTC),
+                # DuckDB's ICU EPOCH(timestamptz) is an ulp off the stock value on these
+                datetime(2014, 4, 27, 19, 13, 56, 676785, tzinfo=UTC),
+                datetime(2010, 8, 14, 3, 52, 54, 35421, tzinfo=UTC),
+                datetime(1987, 6, 2, 3, 52, 40, 520863, tzinfo=UTC),
+                datetime(1930, 11, 18, 0, 28, 29, 876543, tzinfo=UTC),
             ],
             pa.timestamp("us", "UTC"),
         ),
-        "v": pa.array([None, 2.0, 3.0, 4.0, None, 6.0], pa.float64()),
-        "k": pa.array([3, 1, 2, None, 5, 1], pa.int64()),
+        "v": pa.array([None, 2.0, 3.0, 4.0, None, 6.0, 7.0, 8.0, 9.0, 10.0], pa.float64()),
+        "k": pa.array([3, 1, 2, None, 5, 1, 4, 3, 2, 1], pa.int64()),
     }
 )
 
@@ -52,7 +57,7 @@ def test_epoch_seconds_and_local_days_match_the_stock_compiler(tz):
 
 def test_local_days_hand_computed_in_oslo():
     [_, fast] = _both(lambda t: t.select(t.g, t.ts, d=local_day_number(t.ts, "Europe/Oslo", START, END)))
-    days = [r["d"] for r in sorted(fast, key=lambda r: r["ts"])]
+    days = [r["d"] for r in sorted(fast, key=lambda r: r["ts"]) if r["g"] != "d"]
     d = lambda y, m, dd: (datetime(y, m, dd) - datetime(1970, 1, 1)).days  # noqa: E731
     assert days == [0, d(2024, 3, 31), d(2024, 3, 31), d(2024, 4, 1), d(2024, 10, 26), d(2024, 10, 28)]
 

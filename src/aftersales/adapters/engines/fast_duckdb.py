@@ -3,9 +3,12 @@
 Ibis 12 compiles, for every DuckDB connection:
 
 * ``ts.epoch_seconds()`` as ``EPOCH(CAST(ts AS TIMESTAMP))``. On a ``TIMESTAMPTZ`` column that
-  cast goes through the ICU calendar per row: 1.3 CPU-seconds on 10M orders, against 0.27 s for
-  ``EPOCH(ts)``. Both give the seconds since 1970-01-01 UTC while the session is in UTC, which
-  Ibis sets on connect; ``EPOCH(ts)`` gives them in any session zone.
+  cast goes through the ICU calendar per row: 1.3 CPU-seconds on 10M orders. We compile
+  ``CAST(EPOCH_US(ts) AS DOUBLE) / 1000000`` instead (0.02 CPU-seconds over reading the
+  column): bit for bit the stock value while the session is in UTC, which Ibis sets on connect
+  (checked on 20M random time stamps, 1900–2199), and the seconds since 1970-01-01 UTC in any
+  session zone. ``EPOCH(ts)`` on a ``TIMESTAMPTZ`` (our earlier choice) is ICU's: 0.09
+  CPU-seconds, and an ulp off the stock value for a quarter of the time stamps.
 * ``arg.argmin(key)`` / ``argmax`` as the ordered aggregate ``FIRST(arg ORDER BY key)``, which
   sorts within every group; ``arg_min_null`` / ``arg_max_null`` return the same value (the ``arg``
   of the row with the least / greatest non-NULL key, NULL ``arg`` included) in one pass, 0.4
@@ -20,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
+import sqlglot.expressions as sge
 from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
 
@@ -31,7 +36,7 @@ class FastDuckDBCompiler(DuckDBCompiler):
 
     def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:  # noqa: N802 (Ibis's visitor names)
         if op.arg.dtype.is_timestamp() and op.arg.dtype.timezone is not None:
-            return self.f.epoch(arg)
+            return self.cast(self.f.epoch_us(arg), dt.float64) / sge.convert(1_000_000)
         return super().visit_ExtractEpochSeconds(op, arg=arg)
 
     def visit_ArgMin(self, op: Any, *, arg: Any, key: Any, where: Any) -> Any:  # noqa: N802 (Ibis's visitor names)
