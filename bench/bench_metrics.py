@@ -37,6 +37,7 @@ LIFETIMES_VENV = ROOT / "bench" / ".venv-metrics"
 LIFETIMES_PACKAGES = ["lifetimes==0.11.3", "pandas<2", "numpy<2", "pyarrow<16"]  # pyarrow 16+ needs numpy 2
 END = "2026-01-01"
 END_DAY = 20454  # 2026-01-01 as days since 1970-01-01
+END_NEXT = "2026-01-02"  # the day after END: the hand-written RFM keeps orders before its UTC midnight
 KEEP = "(status IS NULL OR status NOT IN ('returned', 'cancelled')) AND returned_at IS NULL AND cancelled_at IS NULL"
 VIEW = """import duckdb
 con = duckdb.connect()
@@ -63,15 +64,18 @@ CONTENDERS: dict[str, tuple[str, str, int]] = {
         "s.backend.to_pyarrow(expr)",
         3,
     ),
+    # The fastest formulation we found: cut at the end on the time stamp (a filter on the day is
+    # pushed below the projection and computes every order's day twice), a 4-byte day from
+    # EPOCH_US (EPOCH on a TIMESTAMPTZ goes through ICU; a cast to DATE costs 1.2 CPU-s).
     "RFM: hand-written DuckDB SQL": (
         VIEW,
         f"""con.sql('''
-WITH d AS (SELECT customer_id, CAST(floor(epoch(ordered_at) / 86400) AS BIGINT) AS u, sum(revenue) AS v
-           FROM orders WHERE {KEEP} GROUP BY 1, 2)
+WITH d AS (SELECT customer_id, CAST(floor(epoch_us(ordered_at) / 86400000000) AS INTEGER) AS u, sum(revenue) AS v
+           FROM orders WHERE {KEEP} AND ordered_at < TIMESTAMPTZ '{END_NEXT} 00:00:00+00' GROUP BY 1, 2)
 SELECT customer_id, CAST(count(*) - 1 AS DOUBLE) AS frequency, CAST(max(u) - min(u) AS DOUBLE) AS recency,
        CAST({END_DAY} - min(u) AS DOUBLE) AS T,
        CASE WHEN count(*) > 1 THEN (sum(v) - arg_min(v, u)) / (count(*) - 1) ELSE 0.0 END AS monetary_value
-FROM d WHERE u <= {END_DAY} GROUP BY 1''').arrow()""",
+FROM d GROUP BY 1''').arrow()""",
         3,
     ),
     "RFM: pandas": (
