@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     import_batch_size: int = 5_000
     """Rows per transaction when importing files."""
 
+    log_level: str = "info"
+    """Log level of the API's worker processes (``aftersales serve --workers N`` passes ``--log-level``)."""
+
     @field_validator("reporting_timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:

@@ -25,6 +25,7 @@ Calendar periods (month, quarter) are cut in the business's reporting time zone
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import pyarrow as pa
@@ -36,10 +37,12 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "TABLES",
+    "YEARS_MESSAGE",
     "Column",
     "LogicalType",
     "Table",
     "arrow_schema",
+    "contract_utc",
     "get_table",
 ]
 
@@ -47,6 +50,27 @@ CONTRACT_VERSION = "1"
 # Time stamps must fall in these years once in UTC: plausible business dates, inside which calendar
 # arithmetic is safe on every engine. Importers, the API and event ingestion all apply it.
 MIN_YEAR, MAX_YEAR = 1900, 2199
+YEARS_MESSAGE = f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR} once converted to UTC"
+
+
+def contract_utc(when: datetime) -> datetime:
+    """``when`` (zone-aware) in UTC; :class:`ValueError` (``YEARS_MESSAGE``) outside the contract's years.
+
+    >>> from datetime import timedelta, timezone
+    >>> contract_utc(datetime(1900, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=-1)))).isoformat()
+    '1900-01-01T01:30:00+00:00'
+    >>> contract_utc(datetime(1900, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))
+    Traceback (most recent call last):
+    ValueError: time stamp must fall in the years 1900-2199 once converted to UTC
+    """
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:  # years 1 and 9999 can leave datetime's range
+        raise ValueError(YEARS_MESSAGE) from None
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(YEARS_MESSAGE)
+    return utc
+
 
 LogicalType = Literal["string", "int", "bool", "money", "timestamp", "date", "json"]
 

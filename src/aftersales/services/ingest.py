@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
-from aftersales.core.contract import MAX_YEAR, MIN_YEAR
+from aftersales.core.contract import MAX_YEAR, MIN_YEAR, YEARS_MESSAGE, contract_utc
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.services.ports import EVENT_COLUMNS, EventRow, UnitOfWorkFactory
 
@@ -27,7 +27,6 @@ __all__ = ["EVENT_COLUMNS", "MAX_BATCH", "EventLike", "IngestResult", "ingest_ev
 
 MAX_BATCH = 1_000
 _encode = msgspec.json.Encoder(order="sorted").encode
-_YEARS = f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR} once converted to UTC"
 
 
 class EventLike(Protocol):
@@ -85,7 +84,7 @@ def prepare_events(events: Sequence[EventLike]) -> list[EventRow]:
             errors.append(FieldError(("events", i, "occurred_at"), "time stamp has no time zone"))
             continue
         if not MIN_YEAR < when.year < MAX_YEAR and not _in_years(when):  # inner years stay inside in any zone
-            errors.append(FieldError(("events", i, "occurred_at"), _YEARS))
+            errors.append(FieldError(("events", i, "occurred_at"), YEARS_MESSAGE))
             continue
         if e.event_id in seen:
             continue
@@ -99,9 +98,10 @@ def prepare_events(events: Sequence[EventLike]) -> list[EventRow]:
 
 def _in_years(when: datetime) -> bool:
     try:
-        return MIN_YEAR <= when.astimezone(UTC).year <= MAX_YEAR
-    except OverflowError:
+        contract_utc(when)
+    except ValueError:
         return False
+    return True
 
 
 def ingest_events(uow: UnitOfWorkFactory, events: Sequence[EventLike]) -> IngestResult:

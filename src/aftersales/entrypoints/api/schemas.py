@@ -7,20 +7,23 @@ not contain NUL characters (PostgreSQL cannot store them).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from aftersales.core import contract
-from aftersales.core.contract import MAX_YEAR, MIN_YEAR
+from aftersales.core.contract import contract_utc
 from aftersales.services.resources import RESOURCES, Resource
 from aftersales.services.webhooks import EVENT_TYPES
 
 __all__ = [
     "KEY_PATTERN",
     "IngestOut",
+    "PageCursor",
+    "PageLimit",
     "Problem",
     "ResourceModels",
     "resource_models",
@@ -31,19 +34,15 @@ KEY_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 INT64_MAX = 2**63 - 1
 
 
-def _to_utc(value: datetime) -> datetime:
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("time stamp is out of range once converted to UTC") from None
-    if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR}")
-    return value
-
+# Query parameters of every list route; a cursor the API did not issue is a 400 (services.resources).
+PageLimit = Annotated[int, Query(ge=1, le=1000)]
+PageCursor = Annotated[
+    str | None, Query(max_length=2000, description="`next_cursor` of the previous page, as received.")
+]
 
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
 KeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=KEY_PATTERN)]
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(contract_utc)]
 
 
 class _Strict(BaseModel):

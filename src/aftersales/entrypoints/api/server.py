@@ -4,13 +4,14 @@ On SIGTERM or Ctrl-C uvicorn stops accepting connections, lets in-flight request
 ``graceful_timeout_s``), then the app's lifespan stops the webhook dispatcher and closes the store.
 
 With ``workers > 1`` the store is migrated once, here, and uvicorn's supervisor starts that many
-worker processes on the same socket, each building its app with :func:`worker_app` (settings come
-through the environment: ``AFTERSALES_DATABASE_URL`` and ``AFTERSALES_LOG_LEVEL``). A Python
-process runs Python code on one core at a time, so on a machine with more than one core, more
-workers serve more requests: ``POST /v1/events`` is bound by its Python work (decoding and
-checking a batch). Each worker runs its own webhook dispatcher; they share the work safely (a
-delivery is claimed under a lease, with ``SKIP LOCKED`` on PostgreSQL). On SQLite, writes from all
-workers still go one at a time, so more workers help reads only; use PostgreSQL for heavy ingest.
+worker processes on the same socket, each building its app with :func:`worker_app` from the
+settings, which the workers inherit through the environment (``AFTERSALES_DATABASE_URL``,
+``AFTERSALES_LOG_LEVEL``). A Python process runs Python code on one core at a time, so on a
+machine with more than one core, more workers serve more requests: ``POST /v1/events`` is bound
+by its Python work (decoding and checking a batch). Each worker runs its own webhook dispatcher;
+they share the work safely (a delivery is claimed under a lease, with ``SKIP LOCKED`` on
+PostgreSQL). On SQLite, writes from all workers still go one at a time, so more workers help reads
+only; use PostgreSQL for heavy ingest.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from aftersales.entrypoints.api.logs import configure_logging
 
 __all__ = ["serve", "worker_app"]
 
-_DB_ENV, _LOG_ENV = "AFTERSALES_DATABASE_URL", "AFTERSALES_LOG_LEVEL"
+_PREFIX = "AFTERSALES_"  # config.Settings reads AFTERSALES_<FIELD>
 
 
 def serve(
@@ -58,13 +59,13 @@ def serve(
         return
     if migrate:
         bootstrap.init_store(url)
-    os.environ[_DB_ENV], os.environ[_LOG_ENV] = url, log_level  # inherited by the worker processes
+    os.environ[f"{_PREFIX}DATABASE_URL"], os.environ[f"{_PREFIX}LOG_LEVEL"] = url, log_level  # for the workers
     uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
 
 
 def worker_app() -> FastAPI:
-    """The app of one worker process of ``serve(workers=N)``: the store from ``AFTERSALES_DATABASE_URL``
-    (already migrated by the parent), logs at ``AFTERSALES_LOG_LEVEL``."""
-    configure_logging(os.environ.get(_LOG_ENV, "info"))
-    settings = bootstrap.settings().model_copy(update={"database_url": os.environ[_DB_ENV]})
+    """The app of one worker process of ``serve(workers=N)``: the settings' store (already migrated by
+    the parent) and log level."""
+    settings = bootstrap.settings()
+    configure_logging(settings.log_level)
     return create_app(settings, options=ApiOptions(migrate=False))
