@@ -98,7 +98,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received") from None
-    if not isinstance(value, list):
+    if not isinstance(value, list) or any(isinstance(v, str) and "\x00" in v for v in value):
         raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
     return value
 

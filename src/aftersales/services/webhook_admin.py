@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any
 
-from aftersales.core.errors import NotFoundError
+from aftersales.core.errors import NotFoundError, UnusableInputError
 from aftersales.services.ports import SubscriptionRecord, UnitOfWorkFactory
+from aftersales.services.resources import decode_cursor, encode_cursor
 
 __all__ = ["deactivate", "deliveries_page", "delivery_detail", "subscription", "subscriptions_page"]
 
@@ -17,12 +18,25 @@ def _public(sub: SubscriptionRecord) -> dict[str, Any]:
     return out
 
 
-def subscriptions_page(uow: UnitOfWorkFactory, *, limit: int, after: str | None) -> dict[str, Any]:
+def _after(cursor: str | None) -> str | None:
+    """The id a page cursor (the same opaque format as every list of the API) continues after."""
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor)
+    if len(key) != 1 or not isinstance(key[0], str):
+        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
+    return key[0]
+
+
+def subscriptions_page(uow: UnitOfWorkFactory, *, limit: int, cursor: str | None) -> dict[str, Any]:
     with uow() as u:
-        subs = u.webhooks.list_subscriptions(after=after, limit=limit + 1)
+        subs = u.webhooks.list_subscriptions(after=_after(cursor), limit=limit + 1)
     more = len(subs) > limit
     subs = subs[:limit]
-    return {"items": [_public(s) for s in subs], "next_cursor": subs[-1].subscription_id if more else None}
+    return {
+        "items": [_public(s) for s in subs],
+        "next_cursor": encode_cursor([subs[-1].subscription_id]) if more else None,
+    }
 
 
 def subscription(uow: UnitOfWorkFactory, subscription_id: str) -> SubscriptionRecord:
@@ -43,13 +57,15 @@ def deactivate(uow: UnitOfWorkFactory, subscription_id: str) -> SubscriptionReco
 
 
 def deliveries_page(
-    uow: UnitOfWorkFactory, *, subscription_id: str | None, status: str | None, limit: int, after: str | None
+    uow: UnitOfWorkFactory, *, subscription_id: str | None, status: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     with uow() as u:
-        rows = u.webhooks.list_deliveries(subscription_id=subscription_id, status=status, after=after, limit=limit + 1)
+        rows = u.webhooks.list_deliveries(
+            subscription_id=subscription_id, status=status, after=_after(cursor), limit=limit + 1
+        )
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [asdict(d) for d in rows], "next_cursor": rows[-1].delivery_id if more else None}
+    return {"items": [asdict(d) for d in rows], "next_cursor": encode_cursor([rows[-1].delivery_id]) if more else None}
 
 
 def delivery_detail(uow: UnitOfWorkFactory, delivery_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
@@ -125,6 +126,8 @@ def test_cursor_pagination_visits_every_row_once_in_key_order(api) -> None:
             if cursor is None:
                 break
         assert c.get("/v1/customers", params={"cursor": "!!"}).status_code == 400
+        nul = base64.urlsafe_b64encode(b'["c\\u0000"]').decode()  # decodes to a key the store cannot compare
+        assert c.get("/v1/customers", params={"cursor": nul}).status_code == 400
     assert seen == sorted(seen) and len(seen) == len(set(seen))
     assert set(ids) <= set(seen)
 

@@ -108,3 +108,21 @@ def test_unsubscribed_and_unmatched_types_get_nothing(api, receiver_factory) -> 
     _respond(api)
     with api.client("admin") as c:
         assert c.get("/v1/webhook-deliveries", params={"subscription_id": sub["subscription_id"]}).json()["items"] == []
+
+
+def test_subscriptions_and_deliveries_page_with_opaque_cursors_and_refuse_foreign_ones(api) -> None:
+    made = {_subscribe(api, f"http://127.0.0.1:9/{i}", ["survey.responded"])["subscription_id"] for i in range(3)}
+    with api.client("admin") as c:
+        seen, cursor = [], None
+        while True:
+            page = c.get("/v1/webhook-subscriptions", params={"limit": 1, **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            seen += [s["subscription_id"] for s in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert made <= set(seen) and len(seen) == len(set(seen)) and seen == sorted(seen)
+        for bad in ("dl_\x00", "\x00", "!!", "WyJhIiwiYiJd"):  # a NUL, not base64, two keys
+            r = c.get("/v1/webhook-deliveries", params={"cursor": bad})
+            assert r.status_code == 400, (bad, r.text)
+        assert c.get("/v1/webhook-deliveries", params={"subscription_id": "wh_\x00"}).status_code == 422

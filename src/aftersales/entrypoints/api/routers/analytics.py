@@ -20,7 +20,7 @@ from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.metrics.registry import METRICS
 from aftersales.entrypoints.api.analytics_schemas import MetricsOut, RefreshIn, RefreshOut, ScoreOut, ScorePage
 from aftersales.entrypoints.api.deps import get_uow, require_scope
-from aftersales.entrypoints.api.schemas import KEY_PATTERN
+from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services import metrics as metrics_service
 from aftersales.services import scores
 from aftersales.services.ports import UnitOfWorkFactory
@@ -125,8 +125,8 @@ def customer_scores(
 @router.get("/scores", response_model=ScorePage, dependencies=reader, summary="List stored scores")
 def list_scores(
     risk_tier: Literal["high", "medium", "low"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:
     """Stored scores in customer_id order, optionally of one risk tier (cursor pagination)."""

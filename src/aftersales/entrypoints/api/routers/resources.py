@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from aftersales.entrypoints.api.deps import get_uow, require_scope
-from aftersales.entrypoints.api.schemas import KEY_PATTERN, ResourceModels
+from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit, ResourceModels
 from aftersales.services import resources
 from aftersales.services.ports import UnitOfWorkFactory
 
@@ -53,8 +53,8 @@ def resource_router(path: str, models: ResourceModels) -> APIRouter:
 
     @router.get("", response_model=Page, dependencies=reader, summary=f"List {path} (cursor pagination)")
     def list_(
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+        limit: PageLimit = 100,
+        cursor: PageCursor = None,
         customer_id: Annotated[
             str | None, Query(min_length=1, max_length=255, pattern=KEY_PATTERN, include_in_schema=has_customer)
         ] = None,

@@ -12,6 +12,8 @@ from aftersales.entrypoints.api.schemas import (
     DeliveryDetail,
     DeliveryOut,
     DeliveryPage,
+    PageCursor,
+    PageLimit,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionOut,
@@ -21,9 +23,8 @@ from aftersales.services import webhook_admin, webhooks
 from aftersales.services.ports import UnitOfWorkFactory
 
 router = APIRouter(prefix="/v1", tags=["webhooks"], dependencies=[Depends(require_scope("admin"))])
-Id = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Cursor = Annotated[str | None, Query(max_length=100)]
+ID_PATTERN = r"^[A-Za-z0-9_]+$"  # wh_<hex>, dl_<hex>
+Id = Annotated[str, Path(min_length=1, max_length=100, pattern=ID_PATTERN)]
 
 
 @router.post("/webhook-subscriptions", status_code=201, response_model=SubscriptionCreated)
@@ -33,8 +34,8 @@ def subscribe(body: SubscriptionIn, uow: UnitOfWorkFactory = Depends(get_uow)) -
 
 
 @router.get("/webhook-subscriptions", response_model=SubscriptionPage)
-def subscriptions(limit: Limit = 100, cursor: Cursor = None, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
-    return webhook_admin.subscriptions_page(uow, limit=limit, after=cursor)
+def subscriptions(limit: PageLimit = 100, cursor: PageCursor = None, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+    return webhook_admin.subscriptions_page(uow, limit=limit, cursor=cursor)
 
 
 @router.get("/webhook-subscriptions/{subscription_id}", response_model=SubscriptionOut)
@@ -50,13 +51,15 @@ def unsubscribe(subscription_id: Id, uow: UnitOfWorkFactory = Depends(get_uow)) 
 
 @router.get("/webhook-deliveries", response_model=DeliveryPage)
 def deliveries(
-    subscription_id: Annotated[str | None, Query(max_length=100)] = None,
+    subscription_id: Annotated[str | None, Query(max_length=100, pattern=ID_PATTERN)] = None,
     status: Literal["pending", "delivered", "failed"] | None = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    limit: PageLimit = 100,
+    cursor: PageCursor = None,
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:
-    return webhook_admin.deliveries_page(uow, subscription_id=subscription_id, status=status, limit=limit, after=cursor)
+    return webhook_admin.deliveries_page(
+        uow, subscription_id=subscription_id, status=status, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/webhook-deliveries/{delivery_id}", response_model=DeliveryDetail)
