@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aftersales.config import Settings, get_settings
@@ -13,8 +13,10 @@ from aftersales.config import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from aftersales.adapters.engines import Source
     from aftersales.adapters.sql.migrate import MigrationResult
     from aftersales.services.demo import DemoResult
+    from aftersales.services.generate import GenerateResult
     from aftersales.services.importing import ImportResult
     from aftersales.services.ports import UnitOfWorkFactory
     from aftersales.services.scores import RefreshResult
@@ -24,8 +26,13 @@ __all__ = [
     "ServicePlane",
     "database_url",
     "demo",
+    "generate_store",
     "import_file",
     "init_store",
+    "open_dataframes",
+    "open_source",
+    "read_experiment_outcomes",
+    "read_experiment_stats",
     "refresh_scores",
     "service_plane",
     "settings",
@@ -45,6 +52,58 @@ def database_url(db: str | None = None) -> str:
     if "://" in db:
         return db
     return f"sqlite:///{Path(db).expanduser()}"
+
+
+# -- analytical sources ---------------------------------------------------------------------------
+
+
+def open_source(
+    source: str | None = None, engine: str | None = None, *, db: str | None = None, spark: Any = None
+) -> Source:
+    """An analytical source (a context manager): ``source`` is a DB URL, a folder of
+    ``<table>.parquet|.csv`` or one file; without it, the store (``db``, else the settings' URL)."""
+    from aftersales.adapters.engines import open_source as _open
+
+    return _open(source or database_url(db), engine, spark=spark)
+
+
+def open_dataframes(frames: Mapping[str, Any]) -> Source:
+    """An analytical source on in-memory dataframes (pandas, Arrow, Polars) keyed by contract table."""
+    from aftersales.adapters.engines import open_dataframes as _open
+
+    return _open(frames)
+
+
+def read_experiment_stats(path: str | Path) -> Any:
+    """A summary-statistics file (CSV/Parquet) for ``experiment analyze --stats``."""
+    from aftersales.adapters.sources.stats_files import read_stats
+
+    return read_stats(path)
+
+
+def read_experiment_outcomes(path: str | Path) -> Any:
+    """A per-unit outcomes file (CSV/Parquet) for ``experiment analyze --outcomes``."""
+    from aftersales.adapters.sources.stats_files import read_outcomes
+
+    return read_outcomes(path)
+
+
+def generate_store(
+    customers: int,
+    seed: int,
+    as_of: date,
+    out: Path,
+    *,
+    file_format: str = "parquet",
+    on_step: Callable[[str], None] | None = None,
+) -> GenerateResult:
+    """``aftersales generate``: a synthetic store written to ``out`` as ``<table>.<format>`` + truth.json."""
+    from aftersales.adapters.sources.store_files import write_store_files
+    from aftersales.services.generate import generate_files
+
+    return generate_files(
+        customers, seed, as_of, out, write=write_store_files, file_format=file_format, on_step=on_step
+    )
 
 
 # -- store --------------------------------------------------------------------------------------
@@ -114,8 +173,12 @@ def import_file(
 class ServicePlane:
     """What the API and the key commands need, built on one store engine."""
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: Engine, dispatcher: DispatchLoop) -> None:
-        self.uow, self.engine, self.dispatcher = uow, engine, dispatcher
+    def __init__(self, uow: UnitOfWorkFactory, engine: Engine, dispatcher: DispatchLoop, url: str) -> None:
+        self.uow, self.engine, self.dispatcher, self.url = uow, engine, dispatcher, url
+
+    def open_source(self) -> Source:
+        """An analytical source on this plane's store (a context manager; one per request)."""
+        return open_source(self.url)
 
     def ready(self) -> str | None:
         """None when the store answers and is migrated to the head revision, else why not."""
@@ -155,7 +218,7 @@ def service_plane(
         upgrade(engine)
     uow = unit_of_work_factory(engine)
     loop = DispatchLoop(uow, HttpWebhookSender(webhook_timeout_s), retry or RetryPolicy(), poll_s=webhook_poll_s)
-    return ServicePlane(uow, engine, loop)
+    return ServicePlane(uow, engine, loop, url)
 
 
 def unit_of_work(db: str | None = None) -> UnitOfWorkFactory:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from aftersales.adapters.engines import Source, open_dataframes, open_source
+from aftersales import bootstrap
 from aftersales.core.metrics.registry import METRICS
 from aftersales.core.metrics.rfm import rfm_summary as _rfm
 from aftersales.services import metrics as service
@@ -26,14 +26,12 @@ from aftersales.services import metrics as service
 __all__ = [*sorted(METRICS), "compute", "rfm_summary", "scorecard"]
 
 
-def _source(tables: dict[str, Any]) -> Source:
+def _source(tables: dict[str, Any]) -> Any:
     paths = {k: v for k, v in tables.items() if isinstance(v, (str, Path))}
     if paths and len(paths) == len(tables) and len({Path(p).parent for p in paths.values()}) == 1:
-        src = open_source(str(Path(next(iter(paths.values()))).parent))
-        src._loaders = {k: v for k, v in src._loaders.items() if k in tables}
-        return src
+        return bootstrap.open_source(str(Path(next(iter(paths.values()))).parent)).restrict(tables)
     frames = {k: (pd.read_parquet(v) if isinstance(v, (str, Path)) else v) for k, v in tables.items()}
-    return open_dataframes(frames)
+    return bootstrap.open_dataframes(frames)
 
 
 def _date(d: str | date | None) -> date | None:

@@ -7,7 +7,7 @@ NULL columns of the right type, so metric definitions never special-case a sourc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 
 import ibis
@@ -64,6 +64,11 @@ class Source:
         self._loaders = tables
         self._cache: dict[str, ir.Table] = {}
         self._on_close = on_close
+
+    def restrict(self, tables: Collection[str]) -> Source:
+        """Keep only ``tables`` (e.g. the files a caller named, out of a folder holding more)."""
+        self._loaders = {k: v for k, v in self._loaders.items() if k in tables}
+        return self
 
     def has_table(self, name: str) -> bool:
         return name in self._loaders

@@ -55,9 +55,9 @@ def _date(text: str | None, flag: str) -> date | None:
 
 @contextmanager
 def _opened(source: str, engine: str | None) -> Iterator[Any]:
-    from aftersales.adapters.engines import open_source
+    from aftersales import bootstrap
 
-    with open_source(source, engine) as src:
+    with bootstrap.open_source(source, engine) as src:
         yield src
 
 

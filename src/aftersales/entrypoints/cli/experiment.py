@@ -70,7 +70,7 @@ def analyze(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Lift, interval and p-value (or chance to win) per metric × variant, with the SRM check."""
-    from aftersales.adapters.sources.stats_files import read_outcomes, read_stats
+    from aftersales import bootstrap
     from aftersales.core.experiments.analysis import AnalysisOptions
     from aftersales.services import experiments as service
 
@@ -78,10 +78,10 @@ def analyze(
         raise UnusableInputError("give exactly one of --stats FILE or --outcomes FILE")
     opt = AnalysisOptions(method.value, correction.value, alpha, not absolute, alternative.value, tuning)  # type: ignore[arg-type]
     if stats is not None:
-        report = service.analyze_summary(read_stats(stats), opt, control=control)
+        report = service.analyze_summary(bootstrap.read_experiment_stats(stats), opt, control=control)
     else:
         report = service.analyze_outcomes(
-            read_outcomes(outcomes),
+            bootstrap.read_experiment_outcomes(outcomes),
             opt,
             control=control,
             cap_upper=cap,

@@ -11,11 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aftersales import bootstrap
-from aftersales.adapters.sources.store_files import write_store_files
 from aftersales.core.errors import ValidationError
 from aftersales.entrypoints.cli.options import FormatOption
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
-from aftersales.services.generate import generate_files, step_count
+from aftersales.services.generate import step_count
 
 
 def _as_of(text: str | None) -> date:
@@ -43,12 +42,11 @@ def generate(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True)
     ) as bar:
         task = bar.add_task("generating", total=step_count())
-        result = generate_files(
+        result = bootstrap.generate_store(
             customers,
             seed,
             end,
             out,
-            write=write_store_files,
             file_format="csv" if csv else "parquet",
             on_step=lambda name: bar.update(task, advance=1, description=name),
         )

@@ -54,11 +54,10 @@ def metrics(
 ) -> None:
     """Compute retention metrics; with no NAME, print the headline scorecard for the last complete period."""
     from aftersales import bootstrap
-    from aftersales.adapters.engines import open_source
     from aftersales.services import metrics as service
 
     tz = bootstrap.settings().reporting_timezone
-    with open_source(source or bootstrap.database_url(), engine) as src:
+    with bootstrap.open_source(source, engine) as src:
         if names:
             opts = {"start": _date(start, "--from"), "end": _date(end, "--to")}
             result = service.compute(src, names, period=period.value, tz=tz, by=by, **opts)

@@ -45,10 +45,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _store_url(request: Request) -> str:
-    return request.app.state.plane.engine.url.render_as_string(hide_password=False)
-
-
 def _check_query(names: list[str], start: date | None, end: date | None) -> None:
     errors = [
         FieldError(("query", "name"), f"unknown metric {n!r}; known: {', '.join(METRICS)}")
@@ -94,13 +90,11 @@ def metrics(
     """The records of `aftersales metrics --format json`: with no `name`, the headline scorecard for the
     last complete period before `to` (`from` does not apply); else each named metric per period from
     `from` to `to` (defaults: a year of complete periods before the last order's period)."""
-    from aftersales.adapters.engines import open_source
-
     names = list(dict.fromkeys(name or []))
     _check_query(names, start, end)
     tz = bootstrap.settings().reporting_timezone
     try:
-        with open_source(_store_url(request)) as src:
+        with request.app.state.plane.open_source() as src:
             if names:
                 result = metrics_service.compute(src, names, period=period, start=start, end=end, tz=tz, by=by)
             else:
@@ -144,7 +138,7 @@ def refresh(request: Request, body: RefreshIn | None = None, uow: UnitOfWorkFact
     `customer.churn_risk_changed` webhooks for tiers that changed. Returns counts and the fit."""
     opts = (body or RefreshIn()).model_dump()
     opts["spend"] = None if opts["spend"] == "none" else opts["spend"]
-    result = bootstrap.refresh_scores(_store_url(request), uow=uow, **opts)
+    result = bootstrap.refresh_scores(request.app.state.plane.url, uow=uow, **opts)
     if result.webhooks_queued:
         request.app.state.plane.dispatcher.wake()
     return _plain(result.as_dict())
