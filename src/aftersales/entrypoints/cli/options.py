@@ -13,3 +13,10 @@ DbOption = typer.Option(
     "A plain file path means a SQLite file.",
 )
 FormatOption = typer.Option(OutputFormat.table, "--format", "-f", help="Output format: table, json or csv.")
+SourceOption = typer.Option(
+    None,
+    "--source",
+    help="Read from files or another engine instead of the store: a folder of <table>.parquet|.csv, "
+    "one file, or a DB URL (default: the store, see --db).",
+)
+EngineOption = typer.Option(None, "--engine", help="duckdb, sqlite, postgres or spark (default: from the source).")
