@@ -10,27 +10,24 @@ Rules beyond the field types (which the API schemas enforce from ``core/contract
 - each create and update queues webhook deliveries in the same transaction (outbox), so a
   subscriber hears of exactly the writes that were committed.
 
-Lists are ordered by key and paged with an opaque cursor (the last key seen, base64url JSON), which
-stays correct while rows are added, unlike offsets.
+Lists are ordered by key and paged with an opaque cursor (``services/cursors.py``: the last key seen,
+checked against the resource's key column types when it comes back).
 
->>> decode_cursor(encode_cursor(["c-17", 3]))
-['c-17', 3]
 >>> score_problem("csat", 6)
 'csat scores run from 1 to 5, got 6'
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aftersales.core import contract
-from aftersales.core.errors import ConflictError, FieldError, NotFoundError, UnusableInputError, ValidationError
+from aftersales.core.errors import ConflictError, FieldError, NotFoundError, ValidationError
+from aftersales.core.events import RESOURCE_EVENTS
 from aftersales.services import webhooks
+from aftersales.services.cursors import CursorValue, decode_cursor, encode_cursor
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -38,9 +35,8 @@ __all__ = [
     "Page",
     "Resource",
     "create",
-    "decode_cursor",
-    "encode_cursor",
     "get",
+    "key_types",
     "list_page",
     "score_problem",
     "update",
@@ -67,18 +63,13 @@ class Resource:
 RESOURCES: dict[str, Resource] = {
     r.path: r
     for r in (
-        Resource("customers", "customers", "customer.created", "customer.updated"),
-        Resource("products", "products", "product.created", "product.updated"),
-        Resource("orders", "orders", "order.created", "order.updated", lines="order_lines"),
-        Resource("subscriptions", "subscriptions", "subscription.created", "subscription.updated"),
-        Resource(
-            "product-registrations",
-            "product_registrations",
-            "product_registration.created",
-            "product_registration.updated",
-        ),
-        Resource("tickets", "tickets", "ticket.created", "ticket.updated"),
-        Resource("survey-responses", "survey_responses", "survey.responded", "survey_response.updated"),
+        Resource("customers", "customers", *RESOURCE_EVENTS["customers"]),
+        Resource("products", "products", *RESOURCE_EVENTS["products"]),
+        Resource("orders", "orders", *RESOURCE_EVENTS["orders"], lines="order_lines"),
+        Resource("subscriptions", "subscriptions", *RESOURCE_EVENTS["subscriptions"]),
+        Resource("product-registrations", "product_registrations", *RESOURCE_EVENTS["product_registrations"]),
+        Resource("tickets", "tickets", *RESOURCE_EVENTS["tickets"]),
+        Resource("survey-responses", "survey_responses", *RESOURCE_EVENTS["survey_responses"]),
     )
 }
 
@@ -89,18 +80,17 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+_KEY_TYPES: dict[str, type[CursorValue]] = {"string": str, "int": int}
 
 
-def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received") from None
-    if not isinstance(value, list) or any(isinstance(v, str) and "\x00" in v for v in value):
-        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
-    return value
+def key_types(table: contract.Table) -> tuple[type[CursorValue], ...]:
+    """The Python type of each key column of ``table``, in key order (what its list cursors hold).
+
+    >>> key_types(contract.get_table("survey_responses"))
+    (<class 'str'>, <class 'str'>)
+    """
+    by_name = {c.name: c.type for c in table.columns}
+    return tuple(_KEY_TYPES[by_name[k]] for k in table.key)
 
 
 def score_problem(kind: str, score: int) -> str | None:
@@ -216,9 +206,7 @@ def list_page(
 ) -> Page:
     """One page of rows in key order, and the cursor of the next page (None on the last)."""
     res = RESOURCES[path]
-    after = decode_cursor(cursor) if cursor else None
-    if after is not None and len(after) != len(res.spec.key):
-        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
+    after = decode_cursor(cursor, key_types(res.spec)) if cursor else None
     with uow() as u:
         rows = u.resources.select(res.table, where=where, after=after, limit=limit + 1)
         more = len(rows) > limit

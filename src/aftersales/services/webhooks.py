@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from aftersales.core import events
 from aftersales.core.errors import FieldError, NotFoundError, ValidationError
 from aftersales.services.ports import (
     AttemptRecord,
@@ -51,23 +52,7 @@ __all__ = [
     "retryable",
 ]
 
-EVENT_TYPES: tuple[str, ...] = (
-    "customer.created",
-    "customer.updated",
-    "customer.churn_risk_changed",
-    "product.created",
-    "product.updated",
-    "order.created",
-    "order.updated",
-    "subscription.created",
-    "subscription.updated",
-    "product_registration.created",
-    "product_registration.updated",
-    "ticket.created",
-    "ticket.updated",
-    "survey.responded",
-    "survey_response.updated",
-)
+EVENT_TYPES = events.EVENT_TYPES  # defined once, in core
 
 
 @dataclass(frozen=True)

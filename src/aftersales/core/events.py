@@ -1,0 +1,46 @@
+"""Event names: the one vocabulary of the event bus and of outgoing webhooks (DESIGN.md, "Events are the bus").
+
+Every resource the API writes announces ``<name>.created`` and ``<name>.updated`` (a survey response's
+creation is ``survey.responded``, the name marketers know); the analytical plane adds
+``customer.churn_risk_changed`` when a CLV refresh moves a customer to another risk tier. Webhook
+subscriptions accept exactly :data:`EVENT_TYPES`.
+
+>>> RESOURCE_EVENTS["orders"]
+ResourceEvents(created='order.created', updated='order.updated')
+>>> EVENT_TYPES[:3]
+('customer.created', 'customer.updated', 'customer.churn_risk_changed')
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["CHURN_RISK_CHANGED", "EVENT_TYPES", "RESOURCE_EVENTS", "ResourceEvents"]
+
+
+class ResourceEvents(NamedTuple):
+    """The events a resource's writes announce."""
+
+    created: str
+    updated: str
+
+
+CHURN_RISK_CHANGED = "customer.churn_risk_changed"
+
+# Keyed by contract table, in the order the API lists its resources.
+RESOURCE_EVENTS: dict[str, ResourceEvents] = {
+    "customers": ResourceEvents("customer.created", "customer.updated"),
+    "products": ResourceEvents("product.created", "product.updated"),
+    "orders": ResourceEvents("order.created", "order.updated"),
+    "subscriptions": ResourceEvents("subscription.created", "subscription.updated"),
+    "product_registrations": ResourceEvents("product_registration.created", "product_registration.updated"),
+    "tickets": ResourceEvents("ticket.created", "ticket.updated"),
+    "survey_responses": ResourceEvents("survey.responded", "survey_response.updated"),
+}
+
+# Events beyond a resource's own writes, listed after that resource's.
+_DERIVED: dict[str, tuple[str, ...]] = {"customers": (CHURN_RISK_CHANGED,)}
+
+EVENT_TYPES: tuple[str, ...] = tuple(
+    name for table, events in RESOURCE_EVENTS.items() for name in (*events, *_DERIVED.get(table, ()))
+)
