@@ -177,11 +177,11 @@ def test_summary_and_report_are_consistent(bgnbd_sample):
 
 @pytest.mark.slow
 def test_warm_started_preconditioned_fit_equals_the_plain_fit(monkeypatch, simulate):
-    from aftersales.core.clv import base
+    from aftersales.core.clv import _optimise
 
     many = simulate(180_000, r=0.5, alpha=6.0, a=0.8, b=2.5, T=40.0, seed=11)  # >100k distinct rows
     fast = BetaGeo().fit(many)
-    monkeypatch.setattr(base, "_WARM_START_ROWS", 10**9)
+    monkeypatch.setattr(_optimise, "_WARM_START_ROWS", 10**9)
     plain = BetaGeo().fit(many)
     assert fast.n_rows_ > 100_000
     assert fast.params_ == pytest.approx(plain.params_, rel=1e-6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aftersales.core.clv import BetaGeo, ModifiedBetaGeo, base
+from aftersales.core.clv import BetaGeo, ModifiedBetaGeo, _optimise
 from aftersales.core.clv.base import group_rows
 
 
@@ -44,11 +44,11 @@ def test_value_gradient_and_hessian_match_the_per_row_likelihood(cls, params, da
 @pytest.mark.parametrize("penalizer", [0.0, 0.01])
 def test_newton_fit_equals_the_quasi_newton_fit(cls, penalizer, daily, monkeypatch):
     results = []
-    real = base.newton_minimize
-    monkeypatch.setattr(base, "newton_minimize", lambda *a, **k: results.append(real(*a, **k)) or results[-1])
+    real = _optimise.newton_minimize
+    monkeypatch.setattr(_optimise, "newton_minimize", lambda *a, **k: results.append(real(*a, **k)) or results[-1])
     newton = cls(penalizer=penalizer).fit(daily)
     assert results and results[-1] is not None  # Newton converged: no fallback
-    monkeypatch.setattr(base, "newton_minimize", lambda *args, **kwargs: None)  # forces L-BFGS
+    monkeypatch.setattr(_optimise, "newton_minimize", lambda *args, **kwargs: None)  # forces L-BFGS
     lbfgs = cls(penalizer=penalizer).fit(daily)
     assert newton.params_ == pytest.approx(lbfgs.params_, rel=1e-5)
     assert newton.log_likelihood_ == pytest.approx(lbfgs.log_likelihood_, rel=1e-10)
