@@ -241,13 +241,15 @@ class BetaGeoFamily(TransactionModel):
         k = self.dropout_shift
         z = t / (alpha + T + t)
         c = a + b + x + k - 1.0
-        return c * bg_bracket(a + b + k - 1.0 - r, np.full_like(z, a), c, z)
+        expected: np.ndarray = c * bg_bracket(a + b + k - 1.0 - r, np.full_like(z, a), c, z)
+        return expected
 
     def _survival_if_alive(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._params()
         k = self.dropout_shift
         z = t / (alpha + T + t)
-        return np.exp(a * np.log1p(-z)) * hyp2f1_safe(a, a + b + k - r, a + b + x + k, z)
+        survival: np.ndarray = np.exp(a * np.log1p(-z)) * hyp2f1_safe(a, a + b + k - r, a + b + x + k, z)
+        return survival
 
     def _pmf_if_alive(self, n: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """Alive at T: Y = n ≥ 1 needs survival of the first n-1 purchases and either exactly n Poisson
@@ -266,4 +268,5 @@ class BetaGeoFamily(TransactionModel):
             keep = np.exp(betaln(a, bp + n - 1.0) - betaln(a, bp))
             drop = np.exp(betaln(a + 1.0, bp + n - 1.0) - betaln(a, bp))
         value = np.where(n == 0, np.exp(rr * log_p0), keep * nbd + drop * tail)
-        return np.where(t == 0, (n == 0).astype(float), value)
+        pmf: np.ndarray = np.where(t == 0, (n == 0).astype(float), value)
+        return pmf

@@ -221,7 +221,8 @@ def covariance(model: Likelihood, params: np.ndarray, data: Columns, w: np.ndarr
     def grad(p: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             _, g = model._total_log_likelihood(p, data, w)
-        return -g + 2.0 * model.penalizer * total * p
+        g_total: np.ndarray = -g + 2.0 * model.penalizer * total * p
+        return g_total
 
     hess = np.empty((k, k))
     at = grad(params)

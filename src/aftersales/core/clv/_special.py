@@ -34,7 +34,8 @@ def log_sum_exp2(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     m = np.maximum(u, v)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(under="ignore"):
-        return m + np.log(np.exp(u - m) + np.exp(v - m))
+        out: np.ndarray = m + np.log(np.exp(u - m) + np.exp(v - m))
+        return out
 
 
 def one_minus_pow_over(k: np.ndarray, log_y: np.ndarray) -> np.ndarray:
@@ -52,7 +53,8 @@ def one_minus_pow_over(k: np.ndarray, log_y: np.ndarray) -> np.ndarray:
     exact = -np.expm1(kl) / safe_k
     # Two-term Taylor series of -expm1(kl)/k = -log y (1 + kl/2 + ...), exact at k = 0.
     series = -log_y * (1.0 + 0.5 * kl)
-    return np.where(small, series, exact)
+    out: np.ndarray = np.where(small, series, exact)
+    return out
 
 
 def hyp2f1_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -101,7 +103,8 @@ def _bracket_series(A: np.ndarray, a: np.ndarray, C: np.ndarray, z: np.ndarray) 
         total = total + np.where(active, term, 0.0)
         active = np.abs(term) > 1e-17 * np.abs(total)
         n += 1
-    return first - np.exp((a - 1.0) * log1mz) * total
+    out: np.ndarray = first - np.exp((a - 1.0) * log1mz) * total
+    return out
 
 
 def bg_bracket(A: np.ndarray, a: np.ndarray, C: np.ndarray, z: np.ndarray) -> np.ndarray:

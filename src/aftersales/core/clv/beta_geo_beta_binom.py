@@ -79,7 +79,8 @@ class BetaGeoBetaBinom(BaseModel):
     def _log_l(self, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> np.ndarray:
         log_terms = self._terms(self._params(), x, t_x, n)[0]
         top = log_terms.max(axis=1)
-        return top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+        log_l: np.ndarray = top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+        return log_l
 
     def _flat(self, *values: Any) -> list[np.ndarray]:
         return [np.asarray(v, float).reshape(-1) for v in np.broadcast_arrays(*values)]
@@ -89,7 +90,8 @@ class BetaGeoBetaBinom(BaseModel):
         alpha, beta, gamma, delta = self._params()
         x, t_x, n = self._flat(frequency, recency, n_periods)
         log_alive = betaln(alpha + x, beta + n - x) + betaln(gamma, delta + n + future_periods)
-        return np.clip(np.exp(log_alive - self._log_l(x, t_x, n)), 0.0, 1.0)
+        p_alive: np.ndarray = np.clip(np.exp(log_alive - self._log_l(x, t_x, n)), 0.0, 1.0)
+        return p_alive
 
     def expected_purchases(self, future_periods: int, frequency: Any, recency: Any, n_periods: Any) -> np.ndarray:
         """E[transactions in the next ``future_periods`` opportunities | x, t_x, n]."""
@@ -98,7 +100,8 @@ class BetaGeoBetaBinom(BaseModel):
         ahead = np.arange(1, int(future_periods) + 1)[None, :]
         log_alive_each = betaln(gamma, delta + n[:, None] + ahead)  # alive at opportunity n + j
         log_lead = betaln(alpha + x + 1.0, beta + n - x) - self._log_l(x, t_x, n)
-        return np.exp(log_lead[:, None] + log_alive_each).sum(axis=1)
+        expected: np.ndarray = np.exp(log_lead[:, None] + log_alive_each).sum(axis=1)
+        return expected
 
     def expected_population_purchases(self, n_periods: Any) -> np.ndarray:
         """E[X(n)] for a new customer: Σ_{t=1}^{n} α/(α+β) · B(γ, δ+t)/B(γ,δ)."""
@@ -107,4 +110,5 @@ class BetaGeoBetaBinom(BaseModel):
         t = np.arange(1, int(n.max()) + 1 if n.size else 1)
         per = alpha / (alpha + beta) * np.exp(betaln(gamma, delta + t) - betaln(gamma, delta))
         cum = np.concatenate([[0.0], np.cumsum(per)])
-        return cum[n.astype(int)]
+        expected: np.ndarray = cum[n.astype(int)]
+        return expected

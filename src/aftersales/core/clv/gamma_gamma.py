@@ -84,4 +84,5 @@ class GammaGamma(BaseModel):
         """Weight ``px/(px+q-1)`` that the customer's own mean gets in :meth:`expected_spend`."""
         p, q, _ = self._params()
         x = np.asarray(frequency, dtype=float)
-        return p * x / (p * x + q - 1.0)
+        weight: np.ndarray = p * x / (p * x + q - 1.0)
+        return weight

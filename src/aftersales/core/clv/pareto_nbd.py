@@ -123,16 +123,19 @@ class ParetoNBD(TransactionModel):
 
     def _probability_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         log_p1, log_si, _ = self._terms(self._params(), x, t_x, T)
-        return np.exp(log_p1 - log_sum_exp2(log_p1, log_si))
+        p_alive: np.ndarray = np.exp(log_p1 - log_sum_exp2(log_p1, log_si))
+        return p_alive
 
     def _expected_if_alive(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, s, beta = self._params()
         log_y = np.log(beta + T) - np.log(beta + T + t)
-        return (r + x) * (beta + T) / (alpha + T) * one_minus_pow_over(s - 1.0, log_y)
+        expected: np.ndarray = (r + x) * (beta + T) / (alpha + T) * one_minus_pow_over(s - 1.0, log_y)
+        return expected
 
     def _survival_if_alive(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         _, _, s, beta = self._params()
-        return np.exp(s * (np.log(beta + T) - np.log(beta + T + t)))
+        survival: np.ndarray = np.exp(s * (np.log(beta + T) - np.log(beta + T + t)))
+        return survival
 
     def _pmf_if_alive(self, n: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(Y(t)=n | alive) = ((β')/(β'+t))^s NBD(n; t) + ∫₀ᵗ s β'^s (β'+τ)^-(s+1) NBD(n; τ) dτ,
@@ -146,11 +149,13 @@ class ParetoNBD(TransactionModel):
             nn, r2, a2 = n[:, None], rr[:, None], aa[:, None]
             with np.errstate(divide="ignore", invalid="ignore"):
                 body = gammaln(r2 + nn) - gammaln(r2) - gammaln(nn + 1.0) + r2 * (np.log(a2) - np.log(a2 + tau))
-                return body + np.where(nn > 0, nn * (np.log(tau) - np.log(a2 + tau)), 0.0)
+                log_pmf: np.ndarray = body + np.where(nn > 0, nn * (np.log(tau) - np.log(a2 + tau)), 0.0)
+                return log_pmf
 
         tau = t[:, None] * TANH_SINH.nodes[None, :]
         dens = s * np.exp(s * np.log(bb)[:, None] - (s + 1.0) * np.log(bb[:, None] + tau))
         inner = (TANH_SINH.weights[None, :] * t[:, None] * dens * np.exp(log_nbd(tau))).sum(axis=1)
         survive = np.exp(s * (np.log(bb) - np.log(bb + t)))
         value = survive * np.exp(log_nbd(t[:, None])[:, 0]) + inner
-        return np.where(t == 0, (n == 0).astype(float), value).reshape(shape)
+        pmf: np.ndarray = np.where(t == 0, (n == 0).astype(float), value).reshape(shape)
+        return pmf

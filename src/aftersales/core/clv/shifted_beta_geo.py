@@ -84,13 +84,15 @@ class ShiftedBetaGeo(BaseModel):
     def survival(self, t: Any) -> np.ndarray:
         """S(t): share of a new cohort still subscribed after ``t`` periods."""
         alpha, beta = self._params()
-        return np.exp(betaln(alpha, beta + np.asarray(t, float)) - betaln(alpha, beta))
+        surv: np.ndarray = np.exp(betaln(alpha, beta + np.asarray(t, float)) - betaln(alpha, beta))
+        return surv
 
     def retention_rate(self, t: Any) -> np.ndarray:
         """r(t) = S(t)/S(t-1) for t ≥ 1."""
         alpha, beta = self._params()
         t = np.asarray(t, float)
-        return (beta + t - 1.0) / (alpha + beta + t - 1.0)
+        rate: np.ndarray = (beta + t - 1.0) / (alpha + beta + t - 1.0)
+        return rate
 
     def discounted_expected_residual_lifetime(self, discount: float, renewals: Any = 0) -> np.ndarray:
         """DERL(d, n): discounted expected future payments of a subscriber who has renewed n times.
@@ -103,7 +105,8 @@ class ShiftedBetaGeo(BaseModel):
         alpha, beta = self._params()
         n = np.asarray(renewals, float)
         z = 1.0 / (1.0 + discount)
-        return (beta + n) / (alpha + beta + n) * hyp2f1(1.0, beta + n + 1.0, alpha + beta + n + 1.0, z)
+        residual: np.ndarray = (beta + n) / (alpha + beta + n) * hyp2f1(1.0, beta + n + 1.0, alpha + beta + n + 1.0, z)
+        return residual
 
     def discounted_expected_lifetime(self, discount: float) -> float:
         """DEL(d) = Σ_{t≥0} S(t)/(1+d)^t: discounted payments of a new subscriber (first one now)."""

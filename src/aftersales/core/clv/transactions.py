@@ -87,7 +87,8 @@ class TransactionModel(BaseModel):
             raise ValidationError("future_t must be >= 0")
         with np.errstate(under="ignore"):
             alive = self._probability_alive(x, t_x, T_)
-            return np.clip(alive * self._survival_if_alive(t, x, T_), 0.0, 1.0)
+            prob: np.ndarray = np.clip(alive * self._survival_if_alive(t, x, T_), 0.0, 1.0)
+            return prob
 
     def expected_purchases(self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` time units."""
@@ -95,7 +96,8 @@ class TransactionModel(BaseModel):
         if np.any(t_ < 0):
             raise ValidationError("t must be >= 0")
         with np.errstate(under="ignore"):
-            return self._probability_alive(x, t_x, T_) * self._expected_if_alive(t_, x, T_)
+            expected: np.ndarray = self._probability_alive(x, t_x, T_) * self._expected_if_alive(t_, x, T_)
+            return expected
 
     def probability_of_purchases(
         self, n: ArrayLike, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -106,7 +108,10 @@ class TransactionModel(BaseModel):
             raise ValidationError("n must be a whole number >= 0")
         with np.errstate(under="ignore"):
             alive = self._probability_alive(x, t_x, T_)
-            return np.clip(np.where(n_ == 0, 1.0 - alive, 0.0) + alive * self._pmf_if_alive(n_, t_, x, T_), 0.0, 1.0)
+            pmf: np.ndarray = np.clip(
+                np.where(n_ == 0, 1.0 - alive, 0.0) + alive * self._pmf_if_alive(n_, t_, x, T_), 0.0, 1.0
+            )
+            return pmf
 
     # --- population predictions ---------------------------------------------------------------
     def expected_population_purchases(self, t: ArrayLike) -> np.ndarray:

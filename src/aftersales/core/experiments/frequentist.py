@@ -87,7 +87,8 @@ def welch_dof(var_a: np.ndarray, n_a: np.ndarray, var_b: np.ndarray, n_b: np.nda
     """
     ea, eb = var_a / n_a, var_b / n_b
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (ea + eb) ** 2 / (ea**2 / (n_a - 1) + eb**2 / (n_b - 1))
+        dof: np.ndarray = (ea + eb) ** 2 / (ea**2 / (n_a - 1) + eb**2 / (n_b - 1))
+        return dof
 
 
 def t_interval(
@@ -109,11 +110,14 @@ def t_interval(
 
 
 def t_p_value(statistic: np.ndarray, dof: np.ndarray, alternative: Alternative = "two-sided") -> np.ndarray:
+    p: np.ndarray
     if alternative == "two-sided":
-        return 2 * stats.t.sf(np.abs(statistic), dof)
-    if alternative == "greater":
-        return stats.t.sf(statistic, dof)
-    return stats.t.cdf(statistic, dof)
+        p = 2 * stats.t.sf(np.abs(statistic), dof)
+    elif alternative == "greater":
+        p = stats.t.sf(statistic, dof)
+    else:
+        p = stats.t.cdf(statistic, dof)
+    return p
 
 
 def welch_test(

@@ -65,12 +65,14 @@ class ArmMoments:
 
 def _sample_var(n: np.ndarray, s: np.ndarray, q: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (q - s * s / n) / (n - 1)
+        var: np.ndarray = (q - s * s / n) / (n - 1)
+        return var
 
 
 def _sample_cov(n: np.ndarray, sx: np.ndarray, sy: np.ndarray, sxy: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (sxy - sx * sy / n) / (n - 1)
+        cov: np.ndarray = (sxy - sx * sy / n) / (n - 1)
+        return cov
 
 
 def _outcome_var(kind: np.ndarray, n: np.ndarray, s: np.ndarray, q: np.ndarray) -> np.ndarray:

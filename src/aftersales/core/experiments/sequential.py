@@ -86,4 +86,5 @@ def sequential_p_value(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         st2 = (estimate - null_value) ** 2 * n_total / variance
         log_e = rho2 * st2 / (2 * r2n1) - 0.5 * np.log(r2n1)
-    return np.minimum(1.0, np.exp(-log_e))
+    p: np.ndarray = np.minimum(1.0, np.exp(-log_e))
+    return p

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from aftersales.core.errors import FieldError, ValidationError
@@ -68,7 +69,7 @@ def _where(frame: pd.DataFrame, i: int, slices: tuple[str, ...]) -> str:
     return f"row {i + 1} ({', '.join(parts)})"
 
 
-def _fail(frame: pd.DataFrame, mask: np.ndarray, slices: tuple[str, ...], column: str, why: str) -> None:
+def _fail(frame: pd.DataFrame, mask: npt.ArrayLike, slices: tuple[str, ...], column: str, why: str) -> None:
     bad = np.flatnonzero(mask)
     if bad.size:
         more = f" (and {bad.size - 1} more rows)" if bad.size > 1 else ""

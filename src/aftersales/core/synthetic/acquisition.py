@@ -54,7 +54,8 @@ def acquisition_weights(first_day: int, n_days: int) -> np.ndarray:
     growth = 1.0 + 0.6 * np.arange(n_days) / max(n_days - 1, 1)
     black_friday = np.where((month == 10) & (day_of_month >= 23), 1.8, 1.0)
     w = growth * MONTH_FACTOR[month] * WEEKDAY_FACTOR[weekday] * black_friday
-    return w / w.sum()
+    weights: np.ndarray = w / w.sum()
+    return weights
 
 
 def draw_customers(rng: np.random.Generator, n: int, first_day: int, end_day: int, params: StoreParams) -> Customers:

@@ -51,7 +51,8 @@ def expected_repeat_purchases(t: np.ndarray, r: float, alpha: float, a: float, b
 
     t = np.asarray(t, dtype=np.float64)
     z = t / (alpha + t)
-    return (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1.0, z))
+    expected: np.ndarray = (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1.0, z))
+    return expected
 
 
 def draw_purchases(
