@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,12 @@ def test_type_mismatches(text: str, fragment: str) -> None:
     err = _error(text)
     assert len(err.errors) == 1
     assert fragment in err.errors[0].message
+
+
+def test_the_docs_examples_parse_and_round_trip() -> None:
+    docs = (Path(__file__).parents[3] / "docs" / "segments.md").read_text(encoding="utf-8")
+    block = docs.split("### Examples\n\n```text\n", 1)[1].split("```", 1)[0]
+    examples = [line for line in block.splitlines() if line.strip()]
+    assert len(examples) == 6
+    for text in examples:
+        assert to_text(parse(text)) == text
