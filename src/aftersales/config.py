@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///aftersales.db"
     """SQLAlchemy URL of the operational store (SQLite file by default; ``postgresql+psycopg://...``)."""
 
+    database_url_file: str | None = None
+    """A file holding the store URL (a mounted secret), read by ``aftersales serve`` instead of
+    ``database_url``, so that the store's password need not be written on a command line."""
+
     reporting_timezone: str = "UTC"
     """IANA zone in which calendar periods (day, month, quarter) are cut."""
 

@@ -18,7 +18,7 @@ from aftersales.core.errors import ValidationError
 from aftersales.core.metrics import clv_historical, cohorts, funnel, mrr, profitability, retention, revenue, surveys
 from aftersales.core.metrics.periods import Periods
 
-__all__ = ["METRICS", "SCORECARD", "Context", "MetricSpec", "Stage", "get_metric"]
+__all__ = ["METRICS", "MONEY_METRICS", "SCORECARD", "Context", "MetricSpec", "Stage", "get_metric"]
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,12 @@ _SPECS = (
 )
 
 METRICS: dict[str, MetricSpec] = {s.name: s for s in _SPECS}
+
+#: Metrics whose ``value`` is an amount of money: entry points show it with cents and round it to cents
+#: (the CLI derives its money columns from this and the contract's ``money`` columns).
+MONEY_METRICS: frozenset[str] = frozenset(
+    {"average_order_value", "historical_clv", "mrr_movements", "customer_profitability"}
+)
 
 SCORECARD: tuple[str, ...] = (
     "retention_rate",

@@ -6,10 +6,10 @@ import sys
 
 import typer
 
-from aftersales import bootstrap
+from aftersales.core.urls import mask_url
 from aftersales.entrypoints.cli.options import DbOption, FormatOption
 from aftersales.entrypoints.cli.progress import progress
-from aftersales.entrypoints.cli.render import OutputFormat, render_records, to_jsonable
+from aftersales.entrypoints.cli.render import OutputFormat, print_json, render_records
 
 
 def demo(
@@ -20,15 +20,15 @@ def demo(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Generate a demo store, import it into the store (./aftersales.db by default), print its headline numbers."""
+    from aftersales import bootstrap
+
     with progress(bar=False) as bar:
         task = bar.add_task("demo", total=None)
         result = bootstrap.demo(
             customers=customers, seed=seed, out=out, db=db, on_step=lambda s: bar.update(task, description=s)
         )
     if fmt == OutputFormat.json:
-        import json
-
-        print(json.dumps(to_jsonable({"imports": result.import_records(), **result.summary}), indent=2))
+        print_json({"imports": result.import_records(), **result.summary})
         return
     render_records(result.import_records(), fmt, title=f"demo store: generated into {out}/ and imported")
     render_records(
@@ -37,7 +37,7 @@ def demo(
     render_records(result.summary["scorecard"], fmt, title="retention scorecard, last complete month")
     sys.stdout.flush()
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.step_seconds.items())
-    print(f"\ndone in {result.seconds:.1f} s ({steps}); store: {bootstrap.database_url(db)}", file=sys.stderr)
+    print(f"\ndone in {result.seconds:.1f} s ({steps}); store: {mask_url(bootstrap.database_url(db))}", file=sys.stderr)
     print("next: aftersales metrics --help | aftersales clv fit --help | aftersales serve", file=sys.stderr)
 
 

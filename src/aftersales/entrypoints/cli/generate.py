@@ -7,23 +7,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aftersales import bootstrap
-from aftersales.core.errors import ValidationError
-from aftersales.entrypoints.cli.options import FormatOption
+from aftersales.entrypoints.cli.options import FormatOption, parse_date
+from aftersales.entrypoints.cli.progress import progress
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
-from aftersales.services.generate import step_count
 
 
 def _as_of(text: str | None) -> date:
-    if text is None:  # today in the business's reporting zone
-        return datetime.now(ZoneInfo(bootstrap.settings().reporting_timezone)).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"--as-of {text!r}: expected a date such as 2025-06-30") from None
+    """``--as-of``, else today in the business's reporting zone."""
+    from aftersales import bootstrap
+
+    return parse_date(text, "as_of") or datetime.now(ZoneInfo(bootstrap.settings().reporting_timezone)).date()
 
 
 def generate(
@@ -37,10 +31,11 @@ def generate(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Generate a synthetic store that follows the data contract; true model parameters go to truth.json."""
+    from aftersales import bootstrap
+    from aftersales.services.generate import step_count
+
     end = _as_of(as_of)
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True)
-    ) as bar:
+    with progress() as bar:
         task = bar.add_task("generating", total=step_count())
         result = bootstrap.generate_store(
             customers,

@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 
 import typer
 
-from aftersales import bootstrap
 from aftersales.entrypoints.cli.options import DbOption, FormatOption
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
-from aftersales.services import api_keys
+from aftersales.services.api_keys import SCOPES
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+
+#: The scopes a key may have, as CLI choices: derived from the one list in services.api_keys.
+Scope = StrEnum("Scope", {s: s for s in SCOPES})  # type: ignore[misc]  # functional API: members from SCOPES
 
 
 @keys_app.command("create")
 def create(
-    scope: str = typer.Option(..., "--scope", help="ingest (write events and records), read, or admin (all)."),
+    scope: Scope = typer.Option(  # type: ignore[valid-type]
+        ...,
+        "--scope",
+        help="ingest (write events and records), read (metrics, scores, lists) or admin (all, keys and webhooks).",
+    ),
     name: str | None = typer.Option(None, "--name", help="A label to recognise the key by."),
     db: str | None = DbOption,
 ) -> None:
     """Create a key and print it once: only its hash is stored, so it cannot be shown again."""
+    from aftersales import bootstrap
+    from aftersales.services import api_keys
+
     bootstrap.init_store(db)
-    created = api_keys.create_key(bootstrap.unit_of_work(db), scope, name)
+    created = api_keys.create_key(bootstrap.unit_of_work(db), scope.value, name)
     print(created.key)
     print(f"key {created.key_id} (scope {created.scope}) created; store it now, it is not shown again", file=sys.stderr)
 
@@ -30,6 +40,9 @@ def create(
 @keys_app.command("list")
 def list_(db: str | None = DbOption, fmt: OutputFormat = FormatOption) -> None:
     """List keys (id, name, scope, created, revoked); never the keys themselves."""
+    from aftersales import bootstrap
+    from aftersales.services import api_keys
+
     records = api_keys.list_keys(bootstrap.unit_of_work(db))
     rows = [{k: getattr(r, k) for k in ("key_id", "name", "scope", "created_at", "revoked_at")} for r in records]
     render_records(rows, fmt, title="API keys")
@@ -38,6 +51,9 @@ def list_(db: str | None = DbOption, fmt: OutputFormat = FormatOption) -> None:
 @keys_app.command("revoke")
 def revoke(key_id: str = typer.Argument(..., help="The key's id (as_<id>_...)."), db: str | None = DbOption) -> None:
     """Revoke a key: requests with it get 401 from then on."""
+    from aftersales import bootstrap
+    from aftersales.services import api_keys
+
     record = api_keys.revoke_key(bootstrap.unit_of_work(db), key_id)
     print(f"key {record.key_id} revoked at {record.revoked_at.isoformat() if record.revoked_at else ''}")
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
-from aftersales import bootstrap
 from aftersales.core.errors import UnusableInputError
+from aftersales.core.urls import mask_url
 from aftersales.entrypoints.cli.options import DbOption
 from aftersales.entrypoints.cli.progress import progress
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
-from aftersales.services.importing import ImportResult
+
+if TYPE_CHECKING:  # the importer pulls in pandas and Arrow: imported when a command runs, not at start-up
+    from aftersales.services.importing import ImportResult
 
 
 def _parse_map(pairs: list[str]) -> dict[str, str]:
@@ -37,9 +40,11 @@ def _records(r: ImportResult) -> list[dict[str, object]]:
 
 def init(db: str | None = DbOption) -> None:
     """Create the store, or upgrade it to the newest schema."""
+    from aftersales import bootstrap
+
     res = bootstrap.init_store(db)
     state = "created" if res.created else ("upgraded" if res.changed else "already up to date")
-    print(f"store {state} at revision {res.after} ({len(res.tables)} tables): {bootstrap.database_url(db)}")
+    print(f"store {state} at revision {res.after} ({len(res.tables)} tables): {mask_url(bootstrap.database_url(db))}")
 
 
 def import_(
@@ -57,6 +62,8 @@ def import_(
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="Summary as table, json or csv."),
 ) -> None:
     """Import a file into the store. Bad rows go to PATH.rejected.csv; exit 3 when any were rejected."""
+    from aftersales import bootstrap
+
     with progress(bar=False) as bar:
         task = bar.add_task(f"importing {table}", total=None)
         result = bootstrap.import_file(
