@@ -189,3 +189,16 @@ def test_validate_checks_asts_built_in_python() -> None:
 def test_malformed_nodes_cannot_be_built(build: Any) -> None:
     with pytest.raises(ValidationError):
         build()
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    doc: dict[str, Any] = {"field": "email_consent"}
+    for _ in range(5000):
+        doc = {"not": doc}
+    err = _error(doc)
+    assert err.errors[0].loc == ("definition",)
+    assert "nested deeper than 64" in err.errors[0].message
+    doc = {"field": "email_consent"}
+    for _ in range(64):
+        doc = {"any": [doc, {"field": "sms_consent"}]}
+    assert from_json(doc) == from_json(to_json(from_json(doc)))

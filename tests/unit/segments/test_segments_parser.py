@@ -237,3 +237,10 @@ def test_the_docs_examples_parse_and_round_trip() -> None:
     assert len(examples) == 6
     for text in examples:
         assert to_text(parse(text)) == text
+
+
+def test_deep_nesting_is_a_located_error_not_a_crash() -> None:
+    assert parse("(" * 64 + "email_consent" + ")" * 64) == A
+    err = _error("not " * 65 + "email_consent")
+    assert err.errors[0].loc == ("where", 1, 257)
+    assert "nested deeper than 64" in str(_error("(" * 5000 + "email_consent" + ")" * 5000))

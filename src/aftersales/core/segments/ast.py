@@ -30,6 +30,7 @@ from aftersales.core.errors import ValidationError
 __all__ = [
     "COMPARE_OPS",
     "FUNCTIONS",
+    "MAX_DEPTH",
     "UNITS",
     "And",
     "Behaviour",
@@ -55,6 +56,10 @@ __all__ = [
     "Value",
     "behaviour_args",
 ]
+
+# Deepest nesting of not / groups either parser accepts: far beyond any real segment, far below
+# Python's recursion limit (so a hostile definition is a 422, not a crash).
+MAX_DEPTH = 64
 
 CompareOp = Literal["=", "!=", "<", "<=", ">", ">="]
 COMPARE_OPS: tuple[CompareOp, ...] = ("=", "!=", "<", "<=", ">", ">=")

@@ -30,6 +30,7 @@ from aftersales.core.errors import FieldError
 from aftersales.core.segments.ast import (
     COMPARE_OPS,
     FUNCTIONS,
+    MAX_DEPTH,
     UNIT_SECONDS,
     And,
     Between,
@@ -106,7 +107,9 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[FieldError] = []
 
-    def condition(self, obj: object, loc: Loc) -> Condition:
+    def condition(self, obj: object, loc: Loc, depth: int = 0) -> Condition:
+        if depth > MAX_DEPTH:
+            raise _fail(loc[:1], f"nested deeper than {MAX_DEPTH} levels of groups")
         if not isinstance(obj, dict) or not obj:
             raise _fail(loc, "expected a condition object ({'all': [...]}, {'field': ...}, {'ordered': {...}}, ...)")
         if "field" in obj:
@@ -117,12 +120,12 @@ class _Reader:
         if key in ("all", "any"):
             if not isinstance(body, list) or not body:
                 raise _fail((*loc, key), f"'{key}' takes a non-empty list of conditions")
-            items = tuple(self.condition(c, (*loc, key, i)) for i, c in enumerate(body))
+            items = tuple(self.condition(c, (*loc, key, i), depth + 1) for i, c in enumerate(body))
             if len(items) == 1:
                 return items[0]
             return And(items) if key == "all" else Or(items)
         if key == "not":
-            return Not(self.condition(body, (*loc, "not")))
+            return Not(self.condition(body, (*loc, "not"), depth + 1))
         if key in FUNCTIONS:
             return self.behaviour(key, body, (*loc, key))
         valid = ", ".join(["all", "any", "not", "field", *FUNCTIONS])

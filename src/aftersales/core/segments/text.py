@@ -36,6 +36,7 @@ from aftersales.core.contract import MAX_YEAR, MIN_YEAR, YEARS_MESSAGE, contract
 from aftersales.core.segments.ast import (
     COMPARE_OPS,
     FUNCTIONS,
+    MAX_DEPTH,
     UNIT_SECONDS,
     And,
     Behaviour,
@@ -90,6 +91,7 @@ class _Parser:
         self.tokens = tokenize(source, name)
         self.pos = 0
         self.problems: list[DefinitionError] = []
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -149,13 +151,18 @@ class _Parser:
 
     def prefix(self) -> Condition:
         tok = self.peek()
-        if self.at("not"):
+        if self.at("not") or self.at("("):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(tok, f"nested deeper than {MAX_DEPTH} levels of 'not' and parentheses")
             self.advance()
-            return Not(self.expr(_NOT_BP))
-        if self.at("("):
-            self.advance()
-            inner = self.expr(_OR_BP)
-            self.expect(")", "')' or 'and' / 'or'")
+            inner: Condition
+            if tok.text == "not":
+                inner = Not(self.expr(_NOT_BP))
+            else:
+                inner = self.expr(_OR_BP)
+                self.expect(")", "')' or 'and' / 'or'")
+            self.depth -= 1
             return inner
         if tok.kind == "ident":
             return self.call() if self.at("(", 1) else self.test()
