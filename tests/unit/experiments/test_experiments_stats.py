@@ -126,6 +126,7 @@ moments = st.tuples(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(moments, st.integers(2, 50))
 def test_intervals_shrink_with_n(m, factor):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +12,7 @@ from aftersales.services.key_tracker import KeyTracker
 rows = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2)), min_size=0, max_size=120)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(rows, st.integers(1, 40))
 def test_matches_a_dictionary(data, batch):
