@@ -28,10 +28,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from aftersales.core.errors import NotFoundError, UnusableInputError
+from aftersales.core.errors import NotFoundError
 from aftersales.services import clv, webhooks
+from aftersales.services.cursors import decode_cursor, encode_cursor
 from aftersales.services.ports import ScoreRecord, UnitOfWorkFactory
-from aftersales.services.resources import decode_cursor, encode_cursor
 
 __all__ = ["RISK_TIERS", "RefreshResult", "changed_tiers", "customer_scores", "refresh_scores", "scores_page"]
 
@@ -202,11 +202,9 @@ def scores_page(
     uow: UnitOfWorkFactory, *, risk_tier: str | None = None, limit: int = 100, cursor: str | None = None
 ) -> dict[str, Any]:
     """One page of stored scores in customer_id order (optionally one risk tier) and the next cursor."""
-    after = decode_cursor(cursor) if cursor else None
-    if after is not None and (len(after) != 1 or not isinstance(after[0], str)):
-        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
+    after = str(decode_cursor(cursor, (str,))[0]) if cursor else None
     with uow() as u:
-        rows = u.scores.list(risk_tier=risk_tier, after=after[0] if after else None, limit=limit + 1)
+        rows = u.scores.list(risk_tier=risk_tier, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [asdict(r) for r in rows], "next_cursor": encode_cursor([rows[-1].customer_id]) if more else None}

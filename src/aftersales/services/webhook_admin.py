@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from typing import Any
 
-from aftersales.core.errors import NotFoundError, UnusableInputError
+from aftersales.core.errors import NotFoundError
+from aftersales.services.cursors import decode_cursor, encode_cursor
 from aftersales.services.ports import SubscriptionRecord, UnitOfWorkFactory
-from aftersales.services.resources import decode_cursor, encode_cursor
 
 __all__ = ["deactivate", "deliveries_page", "delivery_detail", "subscription", "subscriptions_page"]
 
@@ -22,10 +22,8 @@ def _after(cursor: str | None) -> str | None:
     """The id a page cursor (the same opaque format as every list of the API) continues after."""
     if cursor is None:
         return None
-    key = decode_cursor(cursor)
-    if len(key) != 1 or not isinstance(key[0], str):
-        raise UnusableInputError("invalid cursor: pass back next_cursor exactly as received")
-    return key[0]
+    (after,) = decode_cursor(cursor, (str,))
+    return str(after)
 
 
 def subscriptions_page(uow: UnitOfWorkFactory, *, limit: int, cursor: str | None) -> dict[str, Any]:
