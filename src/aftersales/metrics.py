@@ -45,13 +45,17 @@ def compute(
     start: str | date | None = None,
     end: str | date | None = None,
     as_of: str | date | None = None,
+    today: str | date | None = None,
     tz: str = "UTC",
     by: str | None = None,
     window_days: int = 365,
     include_returns: bool = False,
     **tables: Any,
 ) -> pd.DataFrame:
-    """Compute metrics ``names`` on the given tables (``orders=``, ``customers=``, ...) as one DataFrame."""
+    """Compute metrics ``names`` on the given tables (``orders=``, ``customers=``, ...) as one DataFrame.
+
+    Without ``end`` the series ends with the latest period holding orders; ``today`` (default: the
+    day after the last order) decides whether it is over. Each row carries ``complete``."""
     with _source({k: v for k, v in tables.items() if v is not None}) as src:
         res = service.compute(
             src,
@@ -60,6 +64,7 @@ def compute(
             start=_date(start),
             end=_date(end),
             as_of=_date(as_of),
+            today=_date(today),
             tz=tz,
             by=by,
             window_days=window_days,
@@ -88,10 +93,13 @@ for _name in METRICS:
     globals()[_name] = _one(_name)
 
 
-def scorecard(orders: Any, *, period: str = "month", tz: str = "UTC", **tables: Any) -> pd.DataFrame:
-    """The headline scorecard for the last complete period."""
+def scorecard(
+    orders: Any, *, period: str = "month", today: str | date | None = None, tz: str = "UTC", **tables: Any
+) -> pd.DataFrame:
+    """The headline scorecard of the latest period holding orders (``complete`` False: to date)."""
     with _source({"orders": orders, **{k: v for k, v in tables.items() if v is not None}}) as src:
-        return pd.DataFrame.from_records(service.scorecard(src, period=period, tz=tz))
+        result = service.scorecard(src, period=period, today=_date(today), tz=tz)
+        return pd.DataFrame.from_records(result.records)
 
 
 def rfm_summary(

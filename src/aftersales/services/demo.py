@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -71,37 +72,47 @@ def run_demo(
     return DemoResult(generated, tuple(imports), summary, marks[-1] - marks[0], steps)
 
 
-def revenue_by_month(source: SourcePort, *, tz: str = "UTC", months: int = 12) -> list[dict[str, Any]]:
-    """The last ``months`` complete months: orders, ordering customers, revenue, average order value.
+def revenue_by_month(
+    source: SourcePort, *, tz: str = "UTC", months: int = 12, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The last ``months`` months up to the latest one holding orders: orders, ordering customers,
+    revenue, average order value, and whether the month is complete (the latest may be to date).
 
     Returned and cancelled orders are left out (the metrics' default).
     """
-    res = compute(source, ["average_order_value", "purchase_frequency"], period="month", tz=tz, span=months)
+    names = ["average_order_value", "purchase_frequency"]
+    res = compute(source, names, period="month", tz=tz, span=months, today=today)
     rows: dict[Any, dict[str, Any]] = {}
     for r in res.records:
-        row = rows.setdefault(r["period"], {"month": r["period"]})
+        row = rows.setdefault(r["period"], {"month": r["period"], "complete": r["complete"]})
         if r["metric"] == "average_order_value":
             row.update(orders=r["orders"], revenue=r["revenue"], average_order_value=r["value"])
         else:
             row["customers"] = r["customers"]
-    order = ("month", "orders", "customers", "revenue", "average_order_value")
+    order = ("month", "complete", "orders", "customers", "revenue", "average_order_value")
     return [{k: row.get(k) for k in order} for _, row in sorted(rows.items())]
 
 
-def summarize(source: SourcePort, *, tz: str = "UTC") -> dict[str, list[dict[str, Any]]]:
-    """The demo's headline: revenue by month and the retention scorecard of the last complete month."""
+def summarize(source: SourcePort, *, tz: str = "UTC", today: date | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The demo's headline: revenue by month and the retention scorecard of the latest month holding
+    orders; each row names its period and says whether it is complete (the current month is "to date")."""
+    result = scorecard(source, period="month", tz=tz, today=today)
+    shown = {p.start: p.label for p in result.periods}
     card = [
         {
             "metric": r["metric"],
-            "period": r["period"],
+            "period": shown.get(r["period"], str(r["period"])),
+            "complete": r["complete"],
             "value": r["value"],
             "parts": ", ".join(
-                f"{k}={_short(v)}" for k, v in r.items() if k not in ("metric", "period", "segment", "value")
+                f"{k}={_short(v)}"
+                for k, v in r.items()
+                if k not in ("metric", "period", "segment", "value", "complete")
             ),
         }
-        for r in scorecard(source, period="month", tz=tz)
+        for r in result.records
     ]
-    return {"revenue_by_month": revenue_by_month(source, tz=tz), "scorecard": card}
+    return {"revenue_by_month": revenue_by_month(source, tz=tz, today=today), "scorecard": card}
 
 
 def _short(v: object) -> str:

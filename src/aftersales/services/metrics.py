@@ -1,9 +1,21 @@
 """Run metrics against a source: pick the periods, build each metric, execute it, collect records.
 
+Which periods: ``start``/``end`` when given (``end`` is the day after the last one). Without
+``end``, the series ends with the *latest period that holds data* (the one containing the last
+order's local date); when that period has not ended by ``today`` it is cut at the end of today and
+reported "to date". ``today`` is the reporting zone's current date, given by the entry point (the
+service never reads the clock); without it, the data is taken to be current through its last day.
+Every result names its periods (:class:`~aftersales.core.metrics.periods.PeriodStatus`) and each
+record carries ``complete``.
+
 A metric whose tables the source lacks is reported in ``errors`` (one line naming the table and
 the metric) while the others still run. Metrics that read one intermediate table (a registry
 ``Stage``: e.g. the period activity behind repeat ratio, returning rate, frequency, AOV and
 growth) get it materialised once on the engine (``source.cache``) when two or more of them run.
+
+Invalid input raises :class:`ValidationError` whose field errors name the parameter with a
+neutral name (``name``, ``period``, ``from``, ``to``, ``by``); each entry point renders that in
+its own terms (``--to`` on the command line, ``query.to`` in the API).
 """
 
 from __future__ import annotations
@@ -17,12 +29,19 @@ from zoneinfo import ZoneInfo
 import ibis.expr.types as ir
 from ibis.expr.types.relations import CachedTable
 
-from aftersales.core.errors import MissingTableError, ValidationError
-from aftersales.core.metrics.periods import Periods, calendar_periods, period_floor
-from aftersales.core.metrics.registry import METRICS, SCORECARD, Context, get_metric
+from aftersales.core.errors import FieldError, MissingTableError, ValidationError
+from aftersales.core.metrics.periods import (
+    Periods,
+    PeriodStatus,
+    calendar_periods,
+    latest_periods,
+    period_floor,
+    period_status,
+)
+from aftersales.core.metrics.registry import METRICS, SCORECARD, Context, MetricSpec, get_metric
 from aftersales.services.guards import dates_in_range
 
-__all__ = ["DEFAULT_SPAN", "MetricsResult", "compute", "default_as_of", "default_periods", "scorecard"]
+__all__ = ["DEFAULT_SPAN", "MetricsResult", "compute", "last_order_day", "scorecard"]
 
 DEFAULT_SPAN = {"day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3}
 
@@ -38,24 +57,40 @@ class SourcePort(Protocol):
 
 @dataclass(frozen=True)
 class MetricsResult:
+    """Records (each with ``complete``), per-metric errors, and the periods the records cover."""
+
     records: list[dict[str, Any]]
     errors: list[str] = field(default_factory=list)
+    periods: tuple[PeriodStatus, ...] = ()
+    period: str = "month"
+
+    @property
+    def caption(self) -> str:
+        """The periods shown, in words: ``month 2024-03-01 to date (through 2024-03-15)``."""
+        if not self.periods:
+            return "no periods"
+        if len(self.periods) == 1:
+            return f"{self.period} {self.periods[0].label}"
+        first, last = self.periods[0], self.periods[-1]
+        tail = "" if last.complete else f"; the last to date (through {last.last_day})"
+        return f"{len(self.periods)} {self.period}s from {first.start} to {last.last_day}{tail}"
 
 
-def default_as_of(source: SourcePort, tz: str = "UTC") -> date:
-    """The day after the last order's local date: the "as of" date when none is given."""
+def last_order_day(source: SourcePort, tz: str = "UTC") -> date:
+    """The local date (in ``tz``) of the last order: the latest day that holds data."""
     if not source.has_table("orders"):
-        raise ValidationError("no orders table to date the data by: give --to (an as-of date)")
+        text = "the source has no orders table to find the latest period by: give an end date"
+        raise ValidationError(text, [FieldError(("to",), "required: the source has no orders table to date by")])
     o = source.table("orders")
     [row] = source.execute(o.aggregate(last=o.ordered_at.max()))
     if row["last"] is None:
-        raise ValidationError("the orders table is empty: give --to (an as-of date)")
-    return row["last"].astimezone(ZoneInfo(tz)).date() + timedelta(days=1)
+        text = "the orders table is empty: give an end date"
+        raise ValidationError(text, [FieldError(("to",), "required: the orders table is empty")])
+    return row["last"].astimezone(ZoneInfo(tz)).date()
 
 
-def default_periods(kind: str, as_of: date, start: date | None, end: date | None, tz: str, span: int) -> Periods:
-    """Complete periods of ``kind`` ending at the start of the one containing ``as_of`` (or ``end``)."""
-    end = end or period_floor(as_of, kind)
+def _periods_to(kind: str, start: date | None, end: date, tz: str, span: int) -> Periods:
+    """``span`` periods ending with the one that contains the day before ``end`` (or from ``start``)."""
     if start is None:
         start = end
         for _ in range(span):
@@ -70,6 +105,21 @@ def _records(rows: list[dict]) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
+def _complete(record: dict, spec: MetricSpec, statuses: tuple[PeriodStatus, ...], as_of: date, today: date) -> bool:
+    """Whether the span a record's numbers come from is over and counted in full (see ``MetricSpec.covers``)."""
+    if spec.covers == "year_before_as_of":
+        return as_of <= today
+    if spec.covers == "all_periods":
+        return all(s.complete for s in statuses)
+    index = {s.start: i for i, s in enumerate(statuses)}
+    i = index.get(record["period"])
+    if i is None:
+        return False
+    if spec.covers == "cohort_age":
+        i += int(record.get("age") or 0)
+    return i < len(statuses) and statuses[i].complete
+
+
 @dates_in_range
 def compute(
     source: SourcePort,
@@ -79,17 +129,31 @@ def compute(
     start: date | None = None,
     end: date | None = None,
     as_of: date | None = None,
+    today: date | None = None,
     tz: str = "UTC",
     by: str | None = None,
     window_days: int = 365,
     include_returns: bool = False,
     span: int | None = None,
 ) -> MetricsResult:
-    """Compute ``names`` (all metrics when empty) and return their records and per-metric errors."""
+    """Compute ``names`` (all metrics when empty) and return their records, errors and periods.
+
+    ``end`` (exclusive) picks the last period: the one containing the day before it; ``as_of``
+    alone acts as ``end``. Without both, the latest period holding data ends the series (see the
+    module docstring). ``span`` periods are shown unless ``start`` is given.
+    """
     specs = [get_metric(n) for n in (names or tuple(METRICS))]
-    if as_of is None:
-        as_of = end or default_as_of(source, tz)
-    periods = default_periods(period, as_of, start, end, tz, span or DEFAULT_SPAN.get(period, 12))
+    count = span or DEFAULT_SPAN.get(period, 12)
+    end = end or as_of
+    if end is not None:
+        periods = _periods_to(period, start, end, tz, count)
+        as_of, now = as_of or end, today or end
+    else:
+        last = last_order_day(source, tz)
+        now = today or last + timedelta(days=1)
+        periods = latest_periods(period, last, now, span=count, tz=tz, start=start)
+        as_of = periods.end.astimezone(ZoneInfo(tz)).date()
+    statuses = period_status(periods, now)
     ctx = Context(periods, as_of, tz, by, window_days, include_returns)
     stage_uses = Counter(spec.stage.key for spec in specs if spec.stage is not None)
     stages: dict[str, CachedTable] = {}
@@ -110,23 +174,27 @@ def compute(
                     expr = spec.finish(stages[spec.stage.key], ctx)
                 else:
                     expr = spec.build(tables, ctx)
-                records.extend(_records(source.execute(expr)))
+                rows = _records(source.execute(expr))
             except MissingTableError as exc:
                 errors.append(f"{spec.name}: {exc}")
+                continue
+            records.extend({**r, "complete": _complete(r, spec, statuses, as_of, now)} for r in rows)
     finally:
         for cached in stages.values():
             cached.release()
-    return MetricsResult(records, errors)
+    return MetricsResult(records, errors, statuses, period)
 
 
 def scorecard(
     source: SourcePort,
     *,
     period: str = "month",
-    as_of: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
     tz: str = "UTC",
     by: str | None = None,
-) -> list[dict[str, Any]]:
-    """The headline scorecard: each headline metric for the last complete period (skipping missing tables)."""
+) -> MetricsResult:
+    """The headline metrics (skipping those whose tables are missing) for one period: the latest
+    that holds data ("to date" when it is not over), or the one containing the day before ``end``."""
     names = [n for n in SCORECARD if all(source.has_table(t) for t in METRICS[n].needs)]
-    return compute(source, names, period=period, as_of=as_of, tz=tz, by=by, span=1).records
+    return compute(source, names, period=period, end=end, today=today, tz=tz, by=by, span=1)

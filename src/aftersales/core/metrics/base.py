@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.errors import ValidationError
+from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.metrics.periods import Periods
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "count_if",
     "counted_orders",
     "ratio",
+    "same_segment",
     "segmented",
     "spine",
     "to_long",
@@ -57,10 +58,22 @@ def segmented(rows: ir.Table, customers: ir.Table | None, by: str | None) -> ir.
     if by in rows.columns:
         return rows.mutate(segment=rows[by].cast("string"))
     if customers is None or by not in customers.columns:
-        raise ValidationError(f"cannot break down by {by!r}: no such column in the data or in customers")
+        text = f"cannot break down by {by!r}: no such column in the data or in customers"
+        raise ValidationError(text, [FieldError(("by",), text)])
     seg = customers.select(customers.customer_id.name("_seg_customer_id"), customers[by].cast("string").name("segment"))
     joined = rows.left_join(seg, rows.customer_id == seg._seg_customer_id)
     return joined.drop("_seg_customer_id")
+
+
+def same_segment(left: ir.StringValue, right: ir.StringValue, by: str | None) -> list[ir.BooleanValue]:
+    """Join predicates matching two ``segment`` columns: none without ``by``, a null-safe match with it.
+
+    Without ``by`` every segment is NULL, so the match holds for every pair and adds nothing but a
+    null-safe comparison (``IS NOT DISTINCT FROM``), which PostgreSQL cannot hash or merge: it
+    planned nested loops, 15-20x slower on 191k orders (issue 11). With ``by``, a customer without a
+    value (NULL segment) must still match its own rows, hence ``identical_to``.
+    """
+    return [] if by is None else [left.identical_to(right)]
 
 
 def count_if(cond: ir.BooleanValue) -> ir.IntegerScalar:

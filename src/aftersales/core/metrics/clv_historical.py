@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, ratio
+from aftersales.core.metrics.base import count_if, ratio, same_segment
 from aftersales.core.metrics.periods import custom_period, timestamp_literal
 from aftersales.core.metrics.retention import active_customers
 
@@ -76,7 +76,7 @@ def _year(
         orders=per_customer.orders.sum().cast("int64"),
         revenue=per_customer.revenue.sum().cast("float64"),
     )
-    j = totals.left_join(churn, totals.segment.identical_to(churn.segment))
+    j = totals.left_join(churn, same_segment(totals.segment, churn.segment, by))
     churn_rate = ratio(j.lost.fill_null(0), j.S.fill_null(0))
     lifespan = (
         ibis.literal(float(lifespan_years), type="float64")
@@ -138,7 +138,7 @@ def clv_tiers(
 ) -> ir.Table:
     """Per customer: ``customer_id, segment, orders, revenue, clv, tier`` (see the module docstring)."""
     pc, s = _year(orders, as_of, tz, customers, by, window_days, include_returns, lifespan_years)
-    j = pc.inner_join(s.select("segment", "lifespan_years"), pc.segment.identical_to(s.segment))
+    j = pc.inner_join(s.select("segment", "lifespan_years"), same_segment(pc.segment, s.segment, by))
     j = j.select(pc.customer_id, pc.segment, pc.orders, pc.revenue, clv=pc.revenue * j.lifespan_years)
     if quantiles is None:
         mean = j.clv.mean().over(group_by=j.segment)

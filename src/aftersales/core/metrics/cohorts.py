@@ -18,7 +18,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import counted_orders, ratio, segmented
+from aftersales.core.metrics.base import counted_orders, ratio, same_segment, segmented
 from aftersales.core.metrics.periods import Periods, period_index, timestamp_literal
 
 __all__ = ["cohort_cells", "cohort_matrix"]
@@ -46,7 +46,7 @@ def cohort_matrix(
     per = rows.group_by(["customer_id", "segment", "period_index"]).aggregate(
         revenue=rows.revenue.cast("float64").sum()
     )
-    j = per.inner_join(first, [per.customer_id == first.customer_id, per.segment.identical_to(first.segment)])
+    j = per.inner_join(first, [per.customer_id == first.customer_id, *same_segment(per.segment, first.segment, by)])
     cells = j.group_by([j.cohort_index, j.segment, (j.period_index - j.cohort_index).name("age")]).aggregate(
         active=j.count().cast("int64"), revenue=j.revenue.sum().cast("float64")
     )
@@ -66,7 +66,7 @@ def cohort_matrix(
         [
             grid.cohort_index == cells.cohort_index,
             grid.age == cells.age,
-            grid.segment.identical_to(cells.segment),
+            *same_segment(grid.segment, cells.segment, by),
         ],
     )
     active = out.active.fill_null(0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmented, spine
+from aftersales.core.metrics.base import count_if, counted_orders, ratio, same_segment, segmented, spine
 from aftersales.core.metrics.periods import Periods, period_index
 
 __all__ = ["adoption_rate", "checkout_dropout_rate", "customer_adoption_rate", "dropout_formula"]
@@ -57,7 +57,7 @@ def _reached(
         starts=per_subject.count().cast("int64"), completed=count_if(per_subject.hit == 1)
     )
     grid = spine(periods, s)
-    out = grid.left_join(agg, [grid.period_index == agg.period_index, grid.segment.identical_to(agg.segment)])
+    out = grid.left_join(agg, [grid.period_index == agg.period_index, *same_segment(grid.segment, agg.segment, by)])
     return out.select(grid.period, grid.segment, starts=agg.starts.fill_null(0), completed=agg.completed.fill_null(0))
 
 

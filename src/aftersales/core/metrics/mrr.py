@@ -31,7 +31,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import ratio, segmented, to_long
+from aftersales.core.metrics.base import ratio, same_segment, segmented, to_long
 from aftersales.core.metrics.periods import Periods, timestamp_literal
 
 __all__ = ["mrr_churn", "mrr_churn_formula", "mrr_movements", "net_mrr_churn"]
@@ -67,7 +67,7 @@ def _customer_mrr(
     paid = h.filter(h.mrr > 0)
     paid = paid.inner_join(subs, paid.subscription_id == subs.subscription_id)
     first = paid.group_by(["customer_id", "segment"]).aggregate(first_paid=paid.effective_at.min())
-    out = wide.left_join(first, [wide.customer_id == first.customer_id, wide.segment.identical_to(first.segment)])
+    out = wide.left_join(first, [wide.customer_id == first.customer_id, *same_segment(wide.segment, first.segment, by)])
     return out.select(
         wide.customer_id, wide.segment, first.first_paid, *[wide[f"m{i}"] for i in range(len(periods.bounds))]
     )

@@ -15,34 +15,40 @@ UTC instants, and every metric compares stored UTC time stamps against them. Per
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, get_args
 from zoneinfo import ZoneInfo
 
-import ibis
-import ibis.expr.types as ir
+from aftersales.core.errors import FieldError, ValidationError
 
-from aftersales.core.errors import ValidationError
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+# Ibis is imported inside the three functions that build expressions: the CLI reads PERIOD_KINDS
+# from here while it builds its command tree, and `aftersales --help` must not load Ibis (issue 11).
 
 __all__ = [
     "MAX_PERIODS",
     "PERIOD_KINDS",
     "PeriodKind",
+    "PeriodStatus",
     "Periods",
     "calendar_periods",
     "custom_period",
     "extended_back",
+    "latest_periods",
     "local_day_end",
     "local_day_number",
     "period_floor",
     "period_index",
+    "period_status",
     "timestamp_literal",
     "utc_offsets",
 ]
 
 PeriodKind = Literal["day", "week", "month", "quarter", "year"]
-PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+PERIOD_KINDS: tuple[PeriodKind, ...] = get_args(PeriodKind)  # the one list: CLI choices and API Literal derive from it
 MAX_PERIODS = 400  # a time series wider than this is a query no engine should be asked to run
 _STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -88,7 +94,8 @@ def period_floor(d: date, kind: str) -> date:
         return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
     if kind == "year":
         return date(d.year, 1, 1)
-    raise ValidationError(f"unknown period {kind!r}; use one of {', '.join(PERIOD_KINDS)}")
+    text = f"unknown period {kind!r}; use one of {', '.join(PERIOD_KINDS)}"
+    raise ValidationError(text, [FieldError(("period",), text)])
 
 
 def _next(d: date, kind: str) -> date:
@@ -113,14 +120,15 @@ def calendar_periods(kind: str, start: date, end: date, tz: str = "UTC") -> Peri
     The first period is the one containing ``start``; the last one contains the day before ``end``.
     """
     if end <= start:
-        raise ValidationError(f"empty date range: from {start} to {end}")
+        raise _empty_range(start, end)
     labels: list[date] = []
     d = period_floor(start, kind)
     while d < end:
         labels.append(d)
         d = _next(d, kind)
         if len(labels) > MAX_PERIODS:
-            raise ValidationError(f"more than {MAX_PERIODS} {kind} periods from {start} to {end}: use a longer period")
+            text = f"more than {MAX_PERIODS} {kind} periods from {start} to {end}: use a longer period or fewer days"
+            raise ValidationError(text, [FieldError(("period",), text)])
     bounds = tuple(_instant(x, tz) for x in [*labels, d])
     return Periods(kind, tz, bounds, tuple(labels))
 
@@ -128,12 +136,93 @@ def calendar_periods(kind: str, start: date, end: date, tz: str = "UTC") -> Peri
 def custom_period(start: date, end: date, tz: str = "UTC") -> Periods:
     """One free window ``[start, end)`` (local midnights in ``tz``)."""
     if end <= start:
-        raise ValidationError(f"empty date range: from {start} to {end}")
+        raise _empty_range(start, end)
     return Periods("custom", tz, (_instant(start, tz), _instant(end, tz)), (start,))
+
+
+def _empty_range(start: date, end: date) -> ValidationError:
+    text = f"empty date range: from {start} to {end}"
+    return ValidationError(text, [FieldError(("from",), f"must be before the end date ({end})")])
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    """A reported period: its first day, the day after the last one counted, and whether it is over.
+
+    A period is ``complete`` when its whole calendar span lies before ``today`` (the reporting zone's
+    current date, given by the caller: core never reads the clock) and was counted in full. Otherwise
+    it is shown "to date": ``end`` is then the day after ``today`` (orders of today count).
+    """
+
+    start: date
+    end: date
+    complete: bool
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        """``2024-03-01 to 2024-03-31`` for a complete period, ``2024-03-01 to date (through 2024-03-15)``."""
+        if self.complete:
+            return f"{self.start} to {self.last_day}"
+        return f"{self.start} to date (through {self.last_day})"
+
+
+def _local_date(instant: datetime, tz: str) -> date:
+    return instant.astimezone(ZoneInfo(tz)).date()
+
+
+def period_status(periods: Periods, today: date) -> tuple[PeriodStatus, ...]:
+    """Each period's :class:`PeriodStatus` as of ``today`` (the current local date).
+
+    >>> p = latest_periods("month", date(2024, 3, 14), date(2024, 3, 15), span=2)
+    >>> [s.label for s in period_status(p, date(2024, 3, 15))]
+    ['2024-02-01 to 2024-02-29', '2024-03-01 to date (through 2024-03-15)']
+    """
+    out = []
+    for i, start in enumerate(periods.labels):
+        end = _local_date(periods.bounds[i + 1], periods.tz)
+        natural = end if periods.kind == "custom" else _next(start, periods.kind)
+        out.append(PeriodStatus(start, end, complete=end >= natural and natural <= today))
+    return tuple(out)
+
+
+def latest_periods(
+    kind: str, last_day: date, today: date, *, span: int = 1, tz: str = "UTC", start: date | None = None
+) -> Periods:
+    """``span`` periods of ``kind`` ending with the latest one that holds data (the one containing
+    ``last_day``, the local date of the last record), or the periods from ``start`` to that one.
+
+    When the latest period has not ended by ``today`` it is cut at the end of ``today`` (shown "to
+    date"), so that "active at the period's end" means active now, not at a future date. An earlier
+    default (the last *complete* period) hid every order of the current month.
+
+    >>> p = latest_periods("month", date(2024, 3, 14), today=date(2024, 3, 15))
+    >>> [str(d) for d in p.labels], p.end.isoformat()  # March to date: through the 15th
+    (['2024-03-01'], '2024-03-16T00:00:00+00:00')
+    >>> latest_periods("month", date(2024, 3, 14), today=date(2024, 4, 2)).end.isoformat()  # March is over
+    '2024-04-01T00:00:00+00:00'
+    """
+    latest = period_floor(last_day, kind)
+    natural = _next(latest, kind)
+    end = natural if natural <= today else min(natural, max(today, last_day) + timedelta(days=1))
+    first = start
+    if first is None:
+        first = latest
+        for _ in range(max(span, 1) - 1):
+            first = period_floor(first - timedelta(days=1), kind)
+    periods = calendar_periods(kind, first, natural, tz)
+    if end < natural:
+        periods = replace(periods, bounds=(*periods.bounds[:-1], _instant(end, tz)))
+    return periods
 
 
 def timestamp_literal(value: datetime) -> ir.TimestampScalar:
     """A UTC timestamp literal that every backend compares exactly against ``timestamp('UTC')`` columns."""
+    import ibis
+
     return ibis.literal(value.astimezone(UTC), type="timestamp('UTC')")
 
 
@@ -181,6 +270,8 @@ def local_day_number(ts: ir.TimestampValue, tz: str, start: datetime, end: datet
     ``end``), because engines run in UTC and Ibis has no portable zone conversion. Time stamps
     outside ``[start, end]`` use the nearest known offset.
     """
+    import ibis
+
     offsets = utc_offsets(tz, start, end)
     if len(offsets) == 1:
         offset: ir.IntegerValue = ibis.literal(offsets[0][1], type="int64")
@@ -231,6 +322,8 @@ def period_index(ts: ir.TimestampValue, periods: Periods) -> ir.IntegerValue:
     Calendar days and weeks are counted arithmetically on the local day number; months, quarters,
     years and custom windows use a CASE over the UTC boundaries (at most :data:`MAX_PERIODS` arms).
     """
+    import ibis
+
     b = periods.bounds
     inside = (ts >= timestamp_literal(b[0])) & (ts < timestamp_literal(b[-1]))
     if periods.kind in ("day", "week"):

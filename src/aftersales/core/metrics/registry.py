@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.errors import ValidationError
+from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.metrics import clv_historical, cohorts, funnel, mrr, profitability, retention, revenue, surveys
 from aftersales.core.metrics.periods import Periods
 
@@ -50,6 +51,9 @@ class MetricSpec:
 
     A metric with a ``stage`` is ``finish(stage.build(tables, context), context)``; a service
     computing several metrics of one stage may materialise the stage once and finish each from it.
+    ``covers`` says which span a record's numbers come from, so a report can tell whether it is
+    complete: its ``period`` (the default), the period ``age`` periods after its ``period`` (a
+    cohort cell), the year before the as-of date, or all the periods asked for.
     """
 
     name: str
@@ -58,6 +62,7 @@ class MetricSpec:
     description: str
     stage: Stage | None = None
     finish: Callable[[ir.Table, Context], ir.Table] | None = None
+    covers: Literal["period", "cohort_age", "year_before_as_of", "all_periods"] = "period"
 
 
 def _staged(
@@ -149,7 +154,7 @@ _SPECS = (
     _activity_metric("returning_customer_rate", "Returning customer rate %"),
     _activity_metric("purchase_frequency", "Orders per customer"),
     _activity_metric("average_order_value", "Average order value"),
-    MetricSpec("historical_clv", ("orders",), _clv, "Historical CLV (year before as-of)"),
+    MetricSpec("historical_clv", ("orders",), _clv, "Historical CLV (year before as-of)", covers="year_before_as_of"),
     MetricSpec("nps", ("survey_responses",), _survey(surveys.net_promoter_score), "Net Promoter Score"),
     MetricSpec("csat", ("survey_responses",), _survey(surveys.customer_satisfaction), "CSAT %"),
     MetricSpec("ces", ("survey_responses",), _survey(surveys.customer_effort_score), "Customer effort score"),
@@ -167,9 +172,19 @@ _SPECS = (
         ),
         "Registered products activated within 30 days %",
     ),
-    MetricSpec("cohort_retention", ("orders",), _per_period(cohorts.cohort_matrix), "Cohort retention matrix"),
     MetricSpec(
-        "customer_profitability", ("orders",), _profitability, "Customer profitability (mean profit per customer)"
+        "cohort_retention",
+        ("orders",),
+        _per_period(cohorts.cohort_matrix),
+        "Cohort retention matrix",
+        covers="cohort_age",
+    ),
+    MetricSpec(
+        "customer_profitability",
+        ("orders",),
+        _profitability,
+        "Customer profitability (mean profit per customer)",
+        covers="all_periods",
     ),
 )
 
@@ -205,4 +220,5 @@ def get_metric(name: str) -> MetricSpec:
     try:
         return METRICS[name]
     except KeyError:
-        raise ValidationError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None
+        text = f"unknown metric {name!r}; known: {', '.join(METRICS)}"
+        raise ValidationError(text, [FieldError(("name",), text)]) from None

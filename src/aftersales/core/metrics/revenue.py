@@ -30,7 +30,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmented, spine
+from aftersales.core.metrics.base import count_if, counted_orders, ratio, same_segment, segmented, spine
 from aftersales.core.metrics.periods import Periods, extended_back, period_index, timestamp_literal
 
 __all__ = [
@@ -73,7 +73,7 @@ def period_activity(
         n=rows.count(), revenue=rows.revenue.cast("float64").sum()
     )
     j = per_customer.inner_join(
-        first, [per_customer.customer_id == first.customer_id, per_customer.segment.identical_to(first.segment)]
+        first, [per_customer.customer_id == first.customer_id, *same_segment(per_customer.segment, first.segment, by)]
     )
     existing = j.first_index < j.period_index
     agg = j.group_by(["period_index", "segment"]).aggregate(
@@ -85,7 +85,8 @@ def period_activity(
         revenue_existing=ibis.ifelse(existing, j.revenue, 0.0).sum().cast("float64"),
     )
     grid = spine(periods, first)
-    out = grid.left_join(agg, [grid.period_index == agg.period_index, grid.segment.identical_to(agg.segment)]).select(
+    keys = [grid.period_index == agg.period_index, *same_segment(grid.segment, agg.segment, by)]
+    out = grid.left_join(agg, keys).select(
         grid.period_index,
         grid.period,
         grid.segment,

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, ratio, segmented, spine
+from aftersales.core.metrics.base import count_if, ratio, same_segment, segmented, spine
 from aftersales.core.metrics.periods import Periods, period_index
 
 __all__ = ["Z95", "customer_effort_score", "customer_satisfaction", "net_promoter_score", "nps_formula"]
@@ -59,8 +59,10 @@ def _attach(
     value: Callable[[ir.Table], dict[str, ir.Value]],
     ints: tuple[str, ...],
     floats: tuple[str, ...] = (),
+    *,
+    by: str | None,
 ) -> ir.Table:
-    j = grid.left_join(agg, [grid.period_index == agg.period_index, grid.segment.identical_to(agg.segment)])
+    j = grid.left_join(agg, [grid.period_index == agg.period_index, *same_segment(grid.segment, agg.segment, by)])
     cols = {c: j[c].fill_null(0) for c in ints} | {c: j[c].fill_null(0.0) for c in floats}
     j = j.select(grid.period, grid.segment, **cols)
     kept = {c: j[c] for c in cols}
@@ -91,7 +93,7 @@ def net_promoter_score(
         se = ((p + d - (p - d) * (p - d)) / n).sqrt() * 100.0
         return {"value": nps, "ci_low": nps - Z95 * se, "ci_high": nps + Z95 * se}
 
-    return _attach(grid, agg, "nps", value, ("responses", "promoters", "detractors"))
+    return _attach(grid, agg, "nps", value, ("responses", "promoters", "detractors"), by=by)
 
 
 def customer_satisfaction(
@@ -108,7 +110,12 @@ def customer_satisfaction(
         responses=rows.count().cast("int64"), satisfied=count_if(rows.score >= 4)
     )
     return _attach(
-        grid, agg, "csat", lambda j: {"value": ratio(j.satisfied, j.responses, 100.0)}, ("responses", "satisfied")
+        grid,
+        agg,
+        "csat",
+        lambda j: {"value": ratio(j.satisfied, j.responses, 100.0)},
+        ("responses", "satisfied"),
+        by=by,
     )
 
 
@@ -132,4 +139,5 @@ def customer_effort_score(
         lambda j: {"value": ratio(j.score_sum, j.responses)},
         ("responses",),
         ("score_sum",),
+        by=by,
     )
