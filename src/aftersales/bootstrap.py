@@ -137,6 +137,7 @@ def import_file(
     """Import a file into the store (upgrading the store first); bad rows go to ``PATH.rejected.csv``."""
     from aftersales.adapters.sources.formats import open_source_file
     from aftersales.adapters.sources.rejects import CsvRejectSink
+    from aftersales.adapters.sql.maintenance import analyze
     from aftersales.adapters.sql.migrate import upgrade
     from aftersales.adapters.sql.writer import SqlImportStore
     from aftersales.services.importing import run_import
@@ -161,6 +162,8 @@ def import_file(
             create_missing_customers=create_missing_customers or (fmt or "").lower() == "cdnow",
             on_batch=on_batch,
         )
+        # PostgreSQL plans from statistics; a bulk-filled table has none until ANALYZE (issue 11).
+        analyze(engine, [table, "customers"] if result.created_customers else [table])
     finally:
         engine.dispose()
     result.ignored_columns = source.ignored_columns
@@ -247,11 +250,23 @@ def refresh_scores(db: str | None = None, *, uow: UnitOfWorkFactory | None = Non
         upgrade(engine)
         uow = unit_of_work_factory(engine)
     try:
+        _analyze_store(url, ("customers", "orders"))  # fresh planner statistics before the fit reads them
         with open_source(url) as source:
             return run(uow, source, tz=tz, **options)  # type: ignore[arg-type]
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _analyze_store(url: str, tables: tuple[str, ...]) -> None:
+    """ANALYZE ``tables`` on a PostgreSQL store (no-op elsewhere; adapters.sql.maintenance)."""
+    from aftersales.adapters.sql.maintenance import analyze
+
+    engine = store_engine(url)
+    try:
+        analyze(engine, tables)
+    finally:
+        engine.dispose()
 
 
 # -- the main job -------------------------------------------------------------------------------
