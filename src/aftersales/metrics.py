@@ -111,12 +111,15 @@ def rfm_summary(
     tz: str = "UTC",
 ) -> pd.DataFrame:
     """Per customer frequency, recency, T, monetary value (lifetimes' convention); see core.metrics.rfm."""
+    end = _date(observation_end)
+    assert end is not None  # a str or a date, never None (the signature)
     with _source({"orders": orders}) as src:
         expr = _rfm(
             src.table("orders"),
-            observation_end=_date(observation_end),
+            observation_end=end,
             calibration_end=_date(calibration_end),
-            time_unit=time_unit,  # type: ignore[arg-type]
+            time_unit=time_unit,  # type: ignore[arg-type]  # checked by rfm_summary: "D" or "W", else 422
             tz=tz,
         )
-        return src.backend.to_pandas(expr.order_by("customer_id"))
+        frame: pd.DataFrame = src.backend.to_pandas(expr.order_by("customer_id"))
+        return frame

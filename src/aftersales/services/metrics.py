@@ -51,7 +51,7 @@ class SourcePort(Protocol):
 
     def has_table(self, name: str) -> bool: ...
     def table(self, name: str) -> ir.Table: ...
-    def execute(self, expr: ir.Table) -> list[dict]: ...
+    def execute(self, expr: ir.Table) -> list[dict[str, Any]]: ...
     def cache(self, expr: ir.Table) -> CachedTable: ...
 
 
@@ -86,7 +86,8 @@ def last_order_day(source: SourcePort, tz: str = "UTC") -> date:
     if row["last"] is None:
         text = "the orders table is empty: give an end date"
         raise ValidationError(text, [FieldError(("to",), "required: the orders table is empty")])
-    return row["last"].astimezone(ZoneInfo(tz)).date()
+    last: date = row["last"].astimezone(ZoneInfo(tz)).date()
+    return last
 
 
 def _periods_to(kind: str, start: date | None, end: date, tz: str, span: int) -> Periods:
@@ -98,14 +99,16 @@ def _periods_to(kind: str, start: date | None, end: date, tz: str, span: int) ->
     return calendar_periods(kind, start, end, tz)
 
 
-def _records(rows: list[dict]) -> list[dict[str, Any]]:
-    def key(r: dict) -> tuple:
+def _records(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def key(r: dict[str, Any]) -> tuple[str, str, str, int]:
         return (r["metric"], str(r["period"]), str(r["segment"]), r.get("age", 0))
 
     return sorted(rows, key=key)
 
 
-def _complete(record: dict, spec: MetricSpec, statuses: tuple[PeriodStatus, ...], as_of: date, today: date) -> bool:
+def _complete(
+    record: dict[str, Any], spec: MetricSpec, statuses: tuple[PeriodStatus, ...], as_of: date, today: date
+) -> bool:
     """Whether the span a record's numbers come from is over and counted in full (see ``MetricSpec.covers``)."""
     if spec.covers == "year_before_as_of":
         return as_of <= today
