@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from aftersales.services.importing import ImportResult
     from aftersales.services.ports import UnitOfWorkFactory
     from aftersales.services.scores import RefreshResult
-    from aftersales.services.webhooks import DispatchLoop, RetryPolicy
+    from aftersales.services.webhook_dispatch import DispatchLoop
+    from aftersales.services.webhooks import RetryPolicy
 
 __all__ = [
     "ServicePlane",
@@ -205,14 +206,19 @@ def service_plane(
     retry: RetryPolicy | None = None,
     webhook_poll_s: float = 1.0,
     webhook_timeout_s: float = 10.0,
+    webhook_allow_hosts: Sequence[str] | None = None,
     migrate: bool = False,
 ) -> ServicePlane:
-    """The service plane on the store ``db`` (see :func:`database_url`); ``migrate`` upgrades it first."""
+    """The service plane on the store ``db`` (see :func:`database_url`); ``migrate`` upgrades it first.
+    ``webhook_timeout_s`` is each webhook attempt's total deadline; ``webhook_allow_hosts`` (default:
+    the settings') the non-public hosts and ranges webhooks may reach."""
     from aftersales.adapters.channels.webhooks import HttpWebhookSender
     from aftersales.adapters.sql.engine import make_engine
     from aftersales.adapters.sql.migrate import upgrade
     from aftersales.adapters.sql.repositories import unit_of_work_factory
-    from aftersales.services.webhooks import DispatchLoop, RetryPolicy
+    from aftersales.services.webhook_destinations import DestinationPolicy
+    from aftersales.services.webhook_dispatch import DispatchLoop
+    from aftersales.services.webhooks import RetryPolicy
 
     url = database_url(db)
     pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20}
@@ -220,7 +226,10 @@ def service_plane(
     if migrate:
         upgrade(engine)
     uow = unit_of_work_factory(engine)
-    loop = DispatchLoop(uow, HttpWebhookSender(webhook_timeout_s), retry or RetryPolicy(), poll_s=webhook_poll_s)
+    allow = get_settings().webhook_allow_hosts if webhook_allow_hosts is None else webhook_allow_hosts
+    destinations = DestinationPolicy.parse(allow)
+    sender = HttpWebhookSender(webhook_timeout_s, destinations)
+    loop = DispatchLoop(uow, sender, retry or RetryPolicy(), poll_s=webhook_poll_s, destinations=destinations)
     return ServicePlane(uow, engine, loop, url)
 
 

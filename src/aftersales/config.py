@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
 
@@ -31,6 +32,16 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
     """Log level of the API's worker processes (``aftersales serve --workers N`` passes ``--log-level``)."""
+
+    webhook_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Webhook destinations allowed although not public, for local development: host names or IP
+    ranges (``localhost,127.0.0.0/8``), comma-separated. Empty by default: loopback, private,
+    link-local, multicast and unspecified addresses are refused (docs/api.md, Webhooks)."""
+
+    @field_validator("webhook_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, v: object) -> object:
+        return tuple(p.strip() for p in v.split(",") if p.strip()) if isinstance(v, str) else v
 
     @field_validator("reporting_timezone")
     @classmethod

@@ -7,7 +7,7 @@ rolls back otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -171,13 +171,31 @@ class WebhookRepository(Protocol):
     def list_deliveries(
         self, *, subscription_id: str | None, status: str | None, after: str | None, limit: int
     ) -> list[DeliveryRecord]: ...
-    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
-        """Pending deliveries due at ``now``; their next attempt is pushed to ``lease_until`` so that a
-        second dispatcher does not send them at the same time."""
+    def due(
+        self, now: datetime, limit: int, *, skip_subscriptions: Collection[str] = ()
+    ) -> list[tuple[DeliveryRecord, SubscriptionRecord]]:
+        """Pending deliveries due at ``now``, oldest first, with their subscriptions (active or not);
+        rows another transaction is claiming are skipped where the database can lock them."""
         ...
 
-    def save_attempt(self, attempt: AttemptRecord, delivery: DeliveryRecord) -> None:
-        """Record one attempt and the delivery's new state."""
+    def lease(self, delivery_ids: Sequence[str], now: datetime, until: datetime, token: str) -> list[str]:
+        """Lease those of ``delivery_ids`` still due at ``now`` to ``token`` until ``until``; the ids leased."""
+        ...
+
+    def cancel_pending(
+        self, reason: str, *, subscription_id: str | None = None, delivery_ids: Sequence[str] = ()
+    ) -> int:
+        """Fail the pending deliveries of a subscription (or these ids) with ``reason``; how many."""
+        ...
+
+    def count_attempt(self, delivery_id: str) -> tuple[DeliveryRecord, str | None] | None:
+        """Add one to the delivery's attempt count (locking it); the delivery and its lease token."""
+        ...
+
+    def next_attempt_number(self, delivery_id: str) -> int: ...
+    def add_attempt(self, attempt: AttemptRecord) -> None: ...
+    def finish(self, delivery: DeliveryRecord, token: str) -> bool:
+        """Store the delivery's new state and end the lease, if ``token`` still holds it."""
         ...
 
     def attempts(self, delivery_id: str) -> list[AttemptRecord]: ...

@@ -46,8 +46,11 @@ def subscription(uow: UnitOfWorkFactory, subscription_id: str) -> SubscriptionRe
 
 
 def deactivate(uow: UnitOfWorkFactory, subscription_id: str) -> SubscriptionRecord:
+    """Stop a subscription: its pending deliveries fail ("subscription deleted") in the same
+    transaction, and the dispatcher's claim refuses any that a racing write still queues."""
     with uow() as u:
-        u.webhooks.deactivate(subscription_id)
+        if u.webhooks.deactivate(subscription_id):
+            u.webhooks.cancel_pending("subscription deleted", subscription_id=subscription_id)
         sub = u.webhooks.get_subscription(subscription_id)
     if sub is None:
         raise NotFoundError(f"no webhook subscription {subscription_id!r}")

@@ -4,47 +4,43 @@ A write that others may care about (``survey.responded``, ``order.created``, ...
 :func:`publish` inside its own transaction: one delivery row per matching subscription is queued, so
 only committed writes are announced (the outbox pattern). :func:`dispatch_due` sends due
 deliveries through a :class:`WebhookSender` (``adapters/channels/webhooks.py`` signs them with
-HMAC-SHA256) and records every attempt. Network errors, timeouts, 429 and 5xx are retried after
-``base_s * 2**(n-1)`` seconds (capped at ``max_delay_s``) until ``max_attempts``; any other answer
-ends the delivery (2xx: delivered, else failed). A delivery can be sent again with :func:`redeliver`.
+HMAC-SHA256) and records every attempt (``services/webhook_dispatch.py``). Network errors, timeouts,
+429 and 5xx are retried after ``base_s * 2**(n-1)`` seconds (capped at ``max_delay_s``) until
+``max_attempts``; any other answer, and a destination the policy refuses, ends the delivery (2xx:
+delivered, else failed). A delivery can be sent again with :func:`redeliver`.
+
+Destinations are checked twice against one :class:`DestinationPolicy` (``webhook_destinations``):
+:func:`register` refuses URLs that name the local network; the sender refuses resolved addresses.
 
 >>> RetryPolicy(base_s=1.0, max_delay_s=10.0).delay(1), RetryPolicy(base_s=1.0, max_delay_s=10.0).delay(5)
 (1.0, 10.0)
 >>> retryable(SendOutcome(503, None)), retryable(SendOutcome(404, None)), retryable(SendOutcome(None, "timeout"))
 (True, False, True)
+>>> retryable(SendOutcome(None, "refused: not a public address", refused=True))
+False
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import secrets
-import threading
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from aftersales.core import events
-from aftersales.core.errors import FieldError, NotFoundError, ValidationError
-from aftersales.services.ports import (
-    AttemptRecord,
-    DeliveryRecord,
-    SubscriptionRecord,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from aftersales.core.errors import ConflictError, FieldError, NotFoundError, ValidationError
+from aftersales.services.ports import DeliveryRecord, SubscriptionRecord, UnitOfWork, UnitOfWorkFactory
+from aftersales.services.webhook_destinations import DestinationPolicy
 
 __all__ = [
     "EVENT_TYPES",
-    "DispatchLoop",
+    "DestinationPolicy",
     "RetryPolicy",
     "SendOutcome",
     "WebhookSender",
-    "dispatch_due",
     "publish",
     "publish_many",
     "redeliver",
@@ -57,14 +53,19 @@ EVENT_TYPES = events.EVENT_TYPES  # defined once, in core
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """What one attempt got: an HTTP status, or an error (network failure, timeout)."""
+    """What one attempt got: an HTTP status, or an error (network failure, timeout, or ``refused``:
+    the destination policy allowed none of the destination's addresses, and nothing was sent)."""
 
     status_code: int | None
     error: str | None
     duration_ms: int = 0
+    refused: bool = False
 
 
 class WebhookSender(Protocol):
+    deadline_s: float
+    """The most one :meth:`send` takes, from start to recorded outcome."""
+
     def send(self, url: str, secret: str, payload: str, delivery_id: str, event_type: str) -> SendOutcome: ...
 
 
@@ -80,6 +81,8 @@ class RetryPolicy:
 
 
 def retryable(outcome: SendOutcome) -> bool:
+    if outcome.refused:
+        return False
     if outcome.status_code is None:
         return True
     return outcome.status_code == 429 or outcome.status_code >= 500
@@ -98,17 +101,20 @@ def _jsonable(value: Any) -> Any:
 
 
 def register(
-    uow: UnitOfWorkFactory, url: str, event_types: Iterable[str], description: str | None = None
+    uow: UnitOfWorkFactory,
+    url: str,
+    event_types: Iterable[str],
+    description: str | None = None,
+    *,
+    destinations: DestinationPolicy | None = None,
 ) -> SubscriptionRecord:
-    """Subscribe ``url`` to ``event_types`` (``*`` = all). The returned record holds the signing secret."""
-    try:
-        parts = urlsplit(url)
-        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
-        _ = parts.port  # raises ValueError for a port out of range
-    except ValueError:
-        usable = False
-    if not usable:
-        raise ValidationError("invalid webhook URL", [FieldError(("url",), "must be an absolute http(s) URL")])
+    """Subscribe ``url`` to ``event_types`` (``*`` = all). The returned record holds the signing secret.
+
+    ``destinations`` (default: public addresses only) decides which URLs are acceptable; nothing is
+    resolved here, the sender checks the resolved address again at every connection."""
+    refusal = (destinations or DestinationPolicy()).refusal(url)
+    if refusal is not None:
+        raise ValidationError("webhook URL not allowed", [FieldError(("url",), refusal)])
     types = tuple(dict.fromkeys(event_types))
     unknown = [t for t in types if t != "*" and t not in EVENT_TYPES]
     if not types or unknown:
@@ -153,73 +159,17 @@ def publish_many(u: UnitOfWork, event_type: str, items: Iterable[Mapping[str, An
     return ids
 
 
-def dispatch_due(
-    uow: UnitOfWorkFactory, sender: WebhookSender, policy: RetryPolicy, *, limit: int = 50, lease_s: float = 60.0
-) -> int:
-    """Send every due delivery once; returns how many attempts were made."""
-    now = datetime.now(UTC)
-    with uow() as u:
-        due = u.webhooks.claim_due(now, now + timedelta(seconds=lease_s), limit)
-        subs = {d.subscription_id: u.webhooks.get_subscription(d.subscription_id) for d in due}
-    for d in due:
-        sub = subs[d.subscription_id]
-        assert sub is not None
-        outcome = sender.send(sub.url, sub.secret, d.payload, d.delivery_id, d.event_type)
-        at = datetime.now(UTC)
-        count = d.attempt_count + 1
-        if outcome.status_code is not None and 200 <= outcome.status_code < 300:
-            new = replace(d, status="delivered", delivered_at=at, next_attempt_at=None)
-        elif retryable(outcome) and count < policy.max_attempts:
-            new = replace(d, status="pending", next_attempt_at=at + timedelta(seconds=policy.delay(count)))
-        else:
-            new = replace(d, status="failed", next_attempt_at=None)
-        new = replace(new, attempt_count=count, last_status_code=outcome.status_code, last_error=outcome.error)
-        with uow() as u:
-            number = len(u.webhooks.attempts(d.delivery_id)) + 1
-            attempt = AttemptRecord(d.delivery_id, number, at, outcome.status_code, outcome.error, outcome.duration_ms)
-            u.webhooks.save_attempt(attempt, new)
-    return len(due)
-
-
 def redeliver(uow: UnitOfWorkFactory, delivery_id: str) -> DeliveryRecord:
-    """Queue a delivery again now, with a fresh round of attempts (its history is kept)."""
+    """Queue a delivery again now, with a fresh round of attempts (its history is kept). A delivery of
+    a deleted subscription is not sent again (409)."""
     with uow() as u:
-        if not u.webhooks.reset_for_redelivery(delivery_id, datetime.now(UTC)):
+        d = u.webhooks.get_delivery(delivery_id)
+        if d is None:
             raise NotFoundError(f"no webhook delivery {delivery_id!r}")
+        sub = u.webhooks.get_subscription(d.subscription_id)
+        if sub is None or not sub.active:
+            raise ConflictError(f"webhook subscription {d.subscription_id!r} is deleted: its deliveries are not sent")
+        u.webhooks.reset_for_redelivery(delivery_id, datetime.now(UTC))
         d = u.webhooks.get_delivery(delivery_id)
     assert d is not None
     return d
-
-
-class DispatchLoop:
-    """Runs :func:`dispatch_due` in a background thread until :meth:`stop`; :meth:`wake` nudges it."""
-
-    def __init__(self, uow: UnitOfWorkFactory, sender: WebhookSender, policy: RetryPolicy, poll_s: float = 1.0) -> None:
-        self._uow, self._sender, self._policy, self._poll_s = uow, sender, policy, poll_s
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="webhook-dispatch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        log = logging.getLogger("aftersales.webhooks")
-        while not self._stop.is_set():
-            try:
-                sent = dispatch_due(self._uow, self._sender, self._policy)
-            except Exception:
-                log.exception("webhook dispatch round failed")
-                sent = 0
-                time.sleep(self._poll_s)
-            if not sent:
-                self._wake.wait(self._poll_s)
-                self._wake.clear()

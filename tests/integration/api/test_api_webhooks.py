@@ -126,3 +126,32 @@ def test_subscriptions_and_deliveries_page_with_opaque_cursors_and_refuse_foreig
             r = c.get("/v1/webhook-deliveries", params={"cursor": bad})
             assert r.status_code == 400, (bad, r.text)
         assert c.get("/v1/webhook-deliveries", params={"subscription_id": "wh_\x00"}).status_code == 422
+
+
+def test_subscribing_to_the_servers_own_network_is_refused_with_422(api) -> None:
+    """The test server allows only 127.0.0.0/8 (``webhook_allow_hosts``); every other non-public
+    destination is refused when subscribing (nothing connects: validation resolves nothing)."""
+    refused = [
+        "http://[::1]:5432/",
+        "http://0.0.0.0/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://metadata.google.internal/",
+        "http://user:pass@127.0.0.1/",
+        "http://localhost:5432/",
+    ]
+    with api.client("admin") as c:
+        for url in refused:
+            r = c.post("/v1/webhook-subscriptions", json={"url": url, "event_types": ["*"]})
+            assert r.status_code == 422, (url, r.text)
+            assert r.json()["errors"][0]["loc"][-1] == "url" and url not in r.text
+
+
+def test_a_delivery_of_a_deleted_subscription_cannot_be_redelivered(api, receiver_factory) -> None:
+    rx = receiver_factory([410])
+    sub = _subscribe(api, rx.url, ["survey.responded"])
+    _respond(api)
+    (d,) = _wait_for(api, {"subscription_id": sub["subscription_id"]}, {"failed"})
+    with api.client("admin") as c:
+        assert c.delete(f"/v1/webhook-subscriptions/{sub['subscription_id']}").status_code == 200
+        assert c.post(f"/v1/webhook-deliveries/{d['delivery_id']}/redeliver").status_code == 409

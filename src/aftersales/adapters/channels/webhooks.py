@@ -23,8 +23,17 @@ import hashlib
 import hmac
 import time
 
+import httpcore
 import httpx
 
+from aftersales.adapters.channels.guarded_network import (
+    DestinationRefused,
+    GuardedBackend,
+    Resolver,
+    deadline,
+    system_resolver,
+)
+from aftersales.services.webhook_destinations import REFUSED, DestinationPolicy
 from aftersales.services.webhooks import SendOutcome
 
 __all__ = ["SIGNATURE_HEADER", "HttpWebhookSender", "sign", "verify_signature"]
@@ -59,30 +68,82 @@ def verify_signature(
 
 
 class HttpWebhookSender:
-    """POSTs signed JSON; network errors and timeouts become outcomes, never exceptions."""
+    """POSTs signed JSON; network errors, timeouts and refusals become outcomes, never exceptions.
 
-    def __init__(self, timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
-        self._client = client or httpx.Client(timeout=timeout_s, follow_redirects=False)
+    ``deadline_s`` bounds the whole attempt (resolving, connecting, sending, reading the answer), not
+    each read. Connections go only where ``policy`` allows, checked on the resolved address
+    (:mod:`aftersales.adapters.channels.guarded_network`); a refused destination is recorded with a
+    neutral reason, never with what the network said. The answer's status is what counts: at most
+    64 KiB of its body is read (so the connection can be kept alive), and a body cut by the deadline
+    does not undo the status. Redirects are not followed and no proxy from the environment is used.
+    """
+
+    def __init__(
+        self,
+        deadline_s: float = 10.0,
+        policy: DestinationPolicy | None = None,
+        *,
+        resolve: Resolver = system_resolver,
+        max_connections: int = 100,
+    ) -> None:
+        self.deadline_s = deadline_s
+        backend = GuardedBackend(policy or DestinationPolicy(), resolve)
+        self._pool = httpcore.ConnectionPool(
+            network_backend=backend, max_connections=max_connections, keepalive_expiry=30.0
+        )
 
     def send(self, url: str, secret: str, payload: str, delivery_id: str, event_type: str) -> SendOutcome:
-        headers = {
+        start = time.perf_counter()
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            return SendOutcome(None, "refused: invalid URL", 0, refused=True)
+        if target.scheme not in ("http", "https") or target.userinfo:
+            return SendOutcome(None, "refused: invalid URL", 0, refused=True)
+        headers: dict[bytes | str, bytes | str] = {
+            "Host": target.netloc.decode("ascii"),
             "Content-Type": "application/json",
             "User-Agent": "aftersales-webhooks/1",
             "Aftersales-Delivery": delivery_id,
             "Aftersales-Event": event_type,
             SIGNATURE_HEADER: sign(secret, payload),
         }
-        start = time.perf_counter()
+        core_url = httpcore.URL(
+            scheme=target.raw_scheme, host=target.raw_host, port=target.port, target=target.raw_path
+        )
+        timeouts = dict.fromkeys(("connect", "read", "write", "pool"), self.deadline_s)
+        status: int | None = None
         try:
-            response = self._client.post(url, content=payload.encode("utf-8"), headers=headers)
-        except httpx.TimeoutException as exc:
-            return SendOutcome(None, f"timeout: {type(exc).__name__}", _ms(start))
-        except httpx.HTTPError as exc:
-            return SendOutcome(None, f"network error: {type(exc).__name__}: {exc}"[:500], _ms(start))
-        return SendOutcome(response.status_code, None, _ms(start))
+            with (
+                deadline(self.deadline_s),
+                self._pool.stream(
+                    "POST", core_url, headers=headers, content=payload.encode("utf-8"), extensions={"timeout": timeouts}
+                ) as response,
+            ):
+                status = response.status
+                _drain(response)
+        except DestinationRefused:
+            return SendOutcome(None, f"refused: {REFUSED}", _ms(start), refused=True)
+        except httpcore.TimeoutException as exc:
+            if status is None:
+                return SendOutcome(None, f"timeout: {type(exc).__name__}", _ms(start))
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
+            if status is None:
+                return SendOutcome(None, f"network error: {type(exc).__name__}: {exc}"[:500], _ms(start))
+        return SendOutcome(status, None, _ms(start))
 
     def close(self) -> None:
-        self._client.close()
+        self._pool.close()
+
+
+def _drain(response: httpcore.Response, limit: int = 64 * 1024) -> None:
+    """Read up to ``limit`` bytes of the body: a short body read to its end lets the pool reuse the
+    connection; a longer one is left unread and the connection closed."""
+    seen = 0
+    for chunk in response.iter_stream():
+        seen += len(chunk)
+        if seen > limit:
+            break
 
 
 def _ms(start: float) -> int:

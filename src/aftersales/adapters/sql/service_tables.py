@@ -88,6 +88,7 @@ webhook_deliveries = Table(
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("lease_token", Text, nullable=True),  # the dispatcher sending it now (migration 0004)
     PrimaryKeyConstraint("delivery_id"),
     ForeignKeyConstraint(["subscription_id"], ["webhook_subscriptions.subscription_id"]),
 )

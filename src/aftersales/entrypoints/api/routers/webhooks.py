@@ -28,9 +28,11 @@ Id = Annotated[str, Path(min_length=1, max_length=100, pattern=ID_PATTERN)]
 
 
 @router.post("/webhook-subscriptions", status_code=201, response_model=SubscriptionCreated)
-def subscribe(body: SubscriptionIn, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
-    """Register a URL for event types (``*`` for all). The signing secret is in this response only."""
-    return asdict(webhooks.register(uow, body.url, body.event_types, body.description))
+def subscribe(body: SubscriptionIn, request: Request, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+    """Register a URL for event types (``*`` for all). The signing secret is in this response only.
+    URLs that reach the server's own network (loopback, private, link-local, metadata) are refused."""
+    policy = request.app.state.plane.dispatcher.destinations
+    return asdict(webhooks.register(uow, body.url, body.event_types, body.description, destinations=policy))
 
 
 @router.get("/webhook-subscriptions", response_model=SubscriptionPage)
@@ -70,7 +72,7 @@ def delivery(delivery_id: Id, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
 
 @router.post("/webhook-deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryOut)
 def redeliver(delivery_id: Id, request: Request, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
-    """Send this delivery again now, with a fresh round of retries."""
+    """Send this delivery again now, with a fresh round of retries (409 when its subscription is deleted)."""
     out = asdict(webhooks.redeliver(uow, delivery_id))
     request.app.state.plane.dispatcher.wake()
     return out
