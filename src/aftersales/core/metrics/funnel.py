@@ -4,10 +4,9 @@
   (24 hours by default) / checkout starts × 100. A start and a completion belong together when
   they have the same person (``customer_id``, else ``anonymous_id``) and the completion happens at
   or after the start and at most ``window_hours`` later.
-* **Adoption rate** = registered products (or new customers) that reach an activation event
-  (``product_activated`` by default) by the same customer within N days (30 by default) /
-  registered products (new customers) × 100. A product registration's clock starts at
-  ``registered_at``; a new customer's at their first counted order.
+* **Adoption rate** = registered products that reach an activation event (``product_activated``
+  by default) by the same customer within N days (30 by default) / registered products × 100. A
+  product registration's clock starts at ``registered_at``.
 
 Starts are attributed to the period in which they happen; a start near the end of the data may not
 have had its full window yet (the result shows ``starts`` so the caller can judge).
@@ -21,10 +20,10 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, counted_orders, ratio, same_segment, segmented, spine
+from aftersales.core.metrics.base import count_if, ratio, same_segment, segmented, spine
 from aftersales.core.metrics.periods import Periods, period_index
 
-__all__ = ["adoption_rate", "checkout_dropout_rate", "customer_adoption_rate", "dropout_formula"]
+__all__ = ["adoption_rate", "checkout_dropout_rate", "dropout_formula"]
 
 
 def dropout_formula(*, starts: int, completed: int) -> float | None:
@@ -124,34 +123,6 @@ def adoption_rate(
         events,
         periods,
         "adoption_rate",
-        days=days,
-        activation_event=activation_event,
-        customers=customers,
-        by=by,
-    )
-
-
-def customer_adoption_rate(
-    orders: ir.Table,
-    events: ir.Table,
-    periods: Periods,
-    *,
-    days: int = 30,
-    activation_event: str = "product_activated",
-    customers: ir.Table | None = None,
-    by: str | None = None,
-) -> ir.Table:
-    """New customers (by first counted order) reaching ``activation_event`` within ``days`` / new customers × 100."""
-    o = counted_orders(orders)
-    first = o.group_by("customer_id").aggregate(started_at=o.ordered_at.min())
-    subjects = first.select(
-        subject_id=first.customer_id, who=first.customer_id, customer_id=first.customer_id, started_at=first.started_at
-    )
-    return _adoption(
-        subjects,
-        events,
-        periods,
-        "customer_adoption_rate",
         days=days,
         activation_event=activation_event,
         customers=customers,

@@ -76,7 +76,9 @@ def _orders_kw(t: Tables, c: Context) -> dict:
 
 
 def _contractual_churn(t: Tables, c: Context) -> ir.Table:
-    out = retention.churn_rate(None, c.periods, subscriptions=t["subscriptions"], customers=t.get("customers"), by=c.by)
+    subs = t["subscriptions"]
+    active = retention.active_customers(c.periods, subscriptions=subs, customers=t.get("customers"), by=c.by)
+    out = retention.rates_from_parts(retention.retention_parts(active, c.periods), c.periods, "churn_rate")
     return out.mutate(metric=ibis.literal("contractual_churn_rate"))
 
 

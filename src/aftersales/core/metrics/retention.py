@@ -33,14 +33,7 @@ import ibis.expr.types as ir
 from aftersales.core.metrics.base import count_if, counted_orders, ratio, segmented, to_long
 from aftersales.core.metrics.periods import Periods, timestamp_literal
 
-__all__ = [
-    "active_customers",
-    "churn_rate",
-    "rates_from_parts",
-    "retention_formula",
-    "retention_parts",
-    "retention_rate",
-]
+__all__ = ["active_customers", "rates_from_parts", "retention_formula", "retention_parts"]
 
 
 def retention_formula(*, start: int, end: int, new: int) -> float | None:
@@ -107,53 +100,3 @@ def rates_from_parts(parts: ir.Table, periods: Periods, metric: str) -> ir.Table
         return {"value": value, "S": S, "E": E, "N": N, "retained": R, "lost": lost, "reactivated": parts[f"X{i}"]}
 
     return to_long(parts, periods, columns, metric)
-
-
-def retention_rate(
-    orders: ir.Table | None,
-    periods: Periods,
-    *,
-    subscriptions: ir.Table | None = None,
-    customers: ir.Table | None = None,
-    by: str | None = None,
-    window_days: int = 365,
-    include_returns: bool = False,
-) -> ir.Table:
-    """Customer retention rate ``(E − N) / S × 100`` per period (and segment); see the module docstring."""
-    active = active_customers(
-        periods,
-        orders=None if subscriptions is not None else orders,
-        subscriptions=subscriptions,
-        customers=customers,
-        by=by,
-        window_days=window_days,
-        include_returns=include_returns,
-    )
-    return rates_from_parts(retention_parts(active, periods), periods, "retention_rate")
-
-
-def churn_rate(
-    orders: ir.Table | None,
-    periods: Periods,
-    *,
-    subscriptions: ir.Table | None = None,
-    customers: ir.Table | None = None,
-    by: str | None = None,
-    window_days: int = 365,
-    include_returns: bool = False,
-) -> ir.Table:
-    """Churn rate ``lost / S × 100``: customers at the period start who are no longer customers at its end.
-
-    With ``subscriptions`` this is contractual churn (a customer is lost when every subscription
-    they held at the start was cancelled by the end).
-    """
-    active = active_customers(
-        periods,
-        orders=None if subscriptions is not None else orders,
-        subscriptions=subscriptions,
-        customers=customers,
-        by=by,
-        window_days=window_days,
-        include_returns=include_returns,
-    )
-    return rates_from_parts(retention_parts(active, periods), periods, "churn_rate")
