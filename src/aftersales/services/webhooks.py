@@ -2,7 +2,7 @@
 
 A write that others may care about (``survey.responded``, ``order.created``, ...) calls
 :func:`publish` inside its own transaction: one delivery row per matching subscription is queued, so
-only committed writes are announced (the outbox pattern). :func:`dispatch_due` sends due
+only committed writes are announced (the outbox pattern). ``webhook_dispatch`` sends due
 deliveries through a :class:`WebhookSender` (``adapters/channels/webhooks.py`` signs them with
 HMAC-SHA256) and records every attempt (``services/webhook_dispatch.py``). Network errors, timeouts,
 429 and 5xx are retried after ``base_s * 2**(n-1)`` seconds (capped at ``max_delay_s``) until
