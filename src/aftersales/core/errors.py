@@ -1,7 +1,10 @@
 """The one error tree of aftersales.
 
-Every error the product raises on purpose derives from :class:`AftersalesError`; entry points map
-this tree to CLI exit codes and (later) to RFC 9457 problem responses in exactly one place each.
+Every error the product raises on purpose derives from :class:`AftersalesError`; each entry point
+maps this tree in exactly one place: the CLI to one ``error: ...`` line and an exit code
+(``entrypoints/cli/app.py``), the API to RFC 9457 problem responses (``entrypoints/api/problems.py``).
+A :class:`ValidationError` carries :class:`FieldError` locations in neutral terms (``("to",)``), which
+each entry point renders in its own (``--to`` on the CLI, a JSON pointer in a problem).
 
 ::
 
