@@ -196,8 +196,16 @@ def score_child(directory: str, out: str) -> None:
     try:
         from aftersales.adapters.engines import open_source
 
-        with open_source(directory) as src:
-            result = predict_clv(src, out=Path(out), horizon=52, discount=0.10, margin=0.3, time_unit="week")
+        try:  # since ClvOptions: one options value, and the scores written by an adapter
+            from aftersales.adapters.sources.table_files import write_table
+            from aftersales.core.clv.options import ClvOptions
+
+            options = ClvOptions(horizon=52, discount=0.10, margin=0.3, time_unit="week")
+            with open_source(directory) as src:
+                result = predict_clv(src, options, out=Path(out), write=write_table)
+        except ImportError:
+            with open_source(directory) as src:
+                result = predict_clv(src, out=Path(out), horizon=52, discount=0.10, margin=0.3, time_unit="week")
     except ImportError:
         import ibis
 

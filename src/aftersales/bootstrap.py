@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from aftersales.adapters.engines import Source
     from aftersales.adapters.sql.migrate import MigrationResult
+    from aftersales.core.clv.options import ClvOptions
+    from aftersales.services.clv import ClvPrediction
     from aftersales.services.demo import DemoResult
     from aftersales.services.generate import GenerateResult
     from aftersales.services.importing import ImportResult
@@ -32,6 +34,7 @@ __all__ = [
     "init_store",
     "open_dataframes",
     "open_source",
+    "predict_clv",
     "read_experiment_outcomes",
     "read_experiment_stats",
     "refresh_scores",
@@ -82,11 +85,33 @@ def read_experiment_stats(path: str | Path) -> Any:
     return read_stats(path)
 
 
-def read_experiment_outcomes(path: str | Path) -> Any:
-    """A per-unit outcomes file (CSV/Parquet) for ``experiment analyze --outcomes``."""
+def read_experiment_outcomes(path: str | Path) -> Source:
+    """A per-unit outcomes file (CSV/Parquet) for ``experiment analyze --outcomes``: an analytical
+    source (a context manager) holding it as table ``outcomes``."""
+    from aftersales.adapters.engines import open_tables
     from aftersales.adapters.sources.stats_files import read_outcomes
 
-    return read_outcomes(path)
+    return open_tables({"outcomes": read_outcomes(path)}, f"outcomes file {path}")
+
+
+def predict_clv(
+    options: ClvOptions,
+    *,
+    out: Path,
+    out_format: str | None = None,
+    source: str | None = None,
+    engine: str | None = None,
+    db: str | None = None,
+) -> ClvPrediction:
+    """``aftersales clv predict``: score every customer of ``source`` (default: the store) into the file
+    ``out``, its format from ``out_format`` or the file's extension (checked before any work)."""
+    from aftersales.adapters.sources.table_files import output_format, write_table
+    from aftersales.services.clv import predict_clv as run
+
+    fmt = output_format(out, out_format)
+    tz = get_settings().reporting_timezone
+    with open_source(source, engine, db=db) as src:
+        return run(src, options, out=out, write=write_table, fmt=fmt, tz=tz)
 
 
 def generate_store(
@@ -241,11 +266,12 @@ def unit_of_work(db: str | None = None) -> UnitOfWorkFactory:
     return unit_of_work_factory(make_engine(database_url(db)))
 
 
-def refresh_scores(db: str | None = None, *, uow: UnitOfWorkFactory | None = None, **options: object) -> RefreshResult:
+def refresh_scores(
+    db: str | None = None, *, uow: UnitOfWorkFactory | None = None, options: ClvOptions | None = None
+) -> RefreshResult:
     """``aftersales clv refresh`` / ``POST /v1/scores/refresh``: fit CLV on the store's orders and store
-    every customer's score (``services.scores.refresh_scores``; ``options`` are its keywords). Without
-    ``uow`` the store is upgraded first and a unit of work opened on it."""
-    from aftersales.adapters.engines import open_source
+    every customer's score (``services.scores.refresh_scores`` with ``options``, default ones when
+    None). Without ``uow`` the store is upgraded first and a unit of work opened on it."""
     from aftersales.services.scores import refresh_scores as run
 
     url = database_url(db)
@@ -261,7 +287,7 @@ def refresh_scores(db: str | None = None, *, uow: UnitOfWorkFactory | None = Non
     try:
         _analyze_store(url, ("customers", "orders"))  # fresh planner statistics before the fit reads them
         with open_source(url) as source:
-            return run(uow, source, tz=tz, **options)  # type: ignore[arg-type]
+            return run(uow, source, options, tz=tz)
     finally:
         if engine is not None:
             engine.dispose()

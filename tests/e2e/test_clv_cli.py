@@ -7,6 +7,8 @@ In-process runs go through ``main``; some runs go through a subprocess, as a use
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +149,69 @@ def test_fit_and_predict_on_a_sqlite_store(demo_store, tmp_path, capsys):
     assert store["p_alive"].between(0, 1).all() and (store["clv"] >= 0).all()
     # Same customers and tiers; numbers equal up to the Gamma-Gamma optimiser's tolerance (~1e-8).
     pd.testing.assert_frame_equal(store, scores["files"], rtol=1e-6)
+
+
+def _predict(capsys, orders_dir: Path, out_file: Path, *extra: str) -> tuple[int, str, str]:
+    return _run(
+        capsys, "clv", "predict", "--source", str(orders_dir), "--calibration-end", "1997-09-30",
+        "--margin", "0.3", "--out", str(out_file), "--format", "json", *extra,
+    )  # fmt: skip
+
+
+def test_predict_writes_the_format_its_file_name_says(orders_dir, tmp_path, capsys):
+    code, out, err = _predict(capsys, orders_dir, tmp_path / "scores.parquet")
+    assert code == 0, err
+    want = pd.read_parquet(tmp_path / "scores.parquet").set_index("customer_id").sort_index()
+    code, out, err = _predict(capsys, orders_dir, tmp_path / "scores.csv")
+    assert code == 0, err
+    assert json.loads(out)["out"] == str(tmp_path / "scores.csv")
+    assert (tmp_path / "scores.csv").read_text().splitlines()[0] == (
+        "customer_id,p_alive,expected_purchases,expected_spend,clv,risk_tier"
+    )
+    got = pd.read_csv(tmp_path / "scores.csv").set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    code, _, err = _predict(capsys, orders_dir, tmp_path / "scores.jsonl")
+    assert code == 0, err
+    lines = (tmp_path / "scores.jsonl").read_text().splitlines()
+    got = pd.DataFrame([json.loads(line) for line in lines]).set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    # --out-format names the format of a file whose name does not
+    code, _, err = _predict(capsys, orders_dir, tmp_path / "scores.out", "--out-format", "csv")
+    assert code == 0, err
+    assert len(pd.read_csv(tmp_path / "scores.out")) == len(want)
+
+
+def test_an_out_format_the_file_name_contradicts_is_a_usage_error(orders_dir, tmp_path, capsys):
+    code, _, err = _predict(capsys, orders_dir, tmp_path / "scores.csv", "--out-format", "parquet")
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err
+    assert "scores.csv" in err and "csv" in err and "parquet" in err
+    code, _, err = _predict(capsys, orders_dir, tmp_path / "scores.txt")
+    assert code == 2 and ".txt" in err
+    assert not list(tmp_path.iterdir())  # refused before any work: nothing written
+
+
+def test_fit_and_predict_read_the_store_by_default(demo_store, tmp_path, capsys, monkeypatch):
+    db, files, _ = demo_store
+    code, out, err = _run(capsys, "clv", "fit", "--format", "json", "--db", str(db))
+    assert code == 0, err
+    from_db = json.loads(out)
+    code, out, err = _run(capsys, "clv", "fit", "--format", "json", "--source", str(files))
+    assert code == 0, err
+    assert json.loads(out)["params"] == pytest.approx(from_db["params"], rel=1e-9)
+    # without --db: $AFTERSALES_DATABASE_URL (a subprocess, so the settings are read afresh)
+    env = {**os.environ, "AFTERSALES_DATABASE_URL": f"sqlite:///{db}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "aftersales", "clv", "predict", "--out", str(tmp_path / "s.csv"), "--format", "json"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["n_customers"] == from_db["n_customers"]
+    # neither: ./aftersales.db
+    shutil.copy(db, tmp_path / "aftersales.db")
+    env.pop("AFTERSALES_DATABASE_URL")
+    proc = subprocess.run(
+        [sys.executable, "-m", "aftersales", "clv", "fit", "--format", "json"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["params"] == pytest.approx(from_db["params"], rel=1e-12)

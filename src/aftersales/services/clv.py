@@ -1,20 +1,22 @@
 """Use cases of the predict verb: fit, score and check CLV models on any analytical engine.
 
 The engine does everything that grows with the number of customers: the RFM summary, grouping into
-distinct (x, t_x, T) tuples with counts, and the final join of per-tuple scores back onto customers,
-written straight to Parquet. Python only sees the distinct tuples (thousands to a few million rows).
-The source is anything with ``table(name) -> ibis.Table`` and ``backend`` (``adapters.engines``'
-``Source``); the entry point opens it.
+distinct (x, t_x, T) tuples with counts, and the final join of per-tuple scores back onto customers.
+Python only sees the distinct tuples (thousands to a few million rows). The source is the analytical
+port (``services.ports.AnalyticalSource``); what to fit and how to value it is one
+:class:`~aftersales.core.clv.options.ClvOptions`. Writing the scores to a file is a
+:class:`~aftersales.services.ports.TableWriter`'s job (the engine streams them), so no per-customer
+row passes through Python here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
+from uuid import uuid4
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -22,24 +24,30 @@ import pyarrow as pa
 from aftersales.core.clv import TRANSACTION_MODELS, GammaGamma, TransactionModel
 from aftersales.core.clv.checking import (
     conditional_expectations_by_frequency,
-    expected_cumulative_purchases,
     holdout_errors,
     model_comparison,
+    tracking_curve,
+    tracking_start,
 )
 from aftersales.core.clv.engine import KEYS, UNIT_DAYS, clv_summary, distinct_rows, repeat_purchase_days, scored
-from aftersales.core.clv.value import PERIODS_PER_YEAR, risk_tier, score
-from aftersales.core.errors import UnusableInputError, ValidationError
+from aftersales.core.clv.options import ClvOptions, UnitCode
+from aftersales.core.clv.value import PERIODS_PER_YEAR, RISK_TIERS, risk_tier, score
+from aftersales.core.errors import FieldError, UnusableInputError, ValidationError
 from aftersales.services.guards import dates_in_range
+from aftersales.services.ports import AnalyticalSource, TableWriter
 
-__all__ = ["AnalyticalSource", "ClvFit", "ClvPrediction", "ClvReport", "fit_clv", "predict_clv", "report_clv"]
-
-TimeUnit = Literal["D", "W"]
-
-
-class AnalyticalSource(Protocol):
-    backend: Any
-
-    def table(self, name: str) -> ir.Table: ...
+__all__ = [
+    "AnalyticalSource",
+    "ClvFit",
+    "ClvOptions",
+    "ClvPrediction",
+    "ClvReport",
+    "ClvScores",
+    "fit_clv",
+    "predict_clv",
+    "report_clv",
+    "score_customers",
+]
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class ClvFit:
 class ClvPrediction:
     fit: ClvFit
     spend: GammaGamma | None
-    out: Path
+    out: Path | None
     n_customers: int
     n_distinct_rows: int
     total_clv: float
@@ -76,7 +84,7 @@ class ClvPrediction:
             "model": self.fit.model_name,
             "params": dict(self.fit.model.params_),
             "spend_params": dict(self.spend.params_) if self.spend else None,
-            "out": str(self.out),
+            "out": str(self.out) if self.out is not None else None,
             "n_customers": self.n_customers,
             "n_distinct_rows": self.n_distinct_rows,
             "total_clv": self.total_clv,
@@ -110,213 +118,201 @@ class ClvReport:
         }
 
 
-def _unit(time_unit: str) -> TimeUnit:
-    unit = {"day": "D", "d": "D", "week": "W", "w": "W"}.get(time_unit.lower())
-    if unit is None:
-        raise ValidationError(f"time unit must be day or week, not {time_unit!r}")
-    return unit  # type: ignore[return-value]
+@dataclass(frozen=True)
+class ClvScores:
+    """Every customer scored: ``table`` is the engine-side expression (customer_id, p_alive,
+    expected_purchases, expected_spend, clv, risk_tier; run it through the source or a writer),
+    ``prediction`` the fit and the totals."""
+
+    table: ir.Table
+    prediction: ClvPrediction
 
 
-def _model_class(name: str) -> type[TransactionModel]:
-    try:
-        return TRANSACTION_MODELS[name.lower()]
-    except KeyError:
-        raise ValidationError(f"unknown model {name!r}: choose {', '.join(TRANSACTION_MODELS)}") from None
-
-
-def _last_order_date(orders: ir.Table) -> date:
-    last = orders.ordered_at.max().to_pyarrow().as_py()
+def _last_order_date(source: AnalyticalSource, orders: ir.Table) -> date:
+    [row] = source.execute(orders.aggregate(last=orders.ordered_at.max()))
+    last: datetime | None = row["last"]
     if last is None:
         raise UnusableInputError("the source has no orders")
     return last.date()
 
 
-def _fetch(expr: ir.Table) -> dict[str, np.ndarray]:
-    table = expr.to_pyarrow()
+def _fetch(source: AnalyticalSource, expr: ir.Table) -> dict[str, np.ndarray]:
+    table = source.to_arrow(expr)
     return {name: table.column(name).to_numpy().astype(float) for name in table.column_names}
 
 
-def _fit_transactions(rfm: ir.Table, model_name: str, penalizer: float) -> tuple[TransactionModel, dict]:
-    rows = _fetch(distinct_rows(rfm, KEYS))
+def _fit_transactions(
+    source: AnalyticalSource, rfm: ir.Table, options: ClvOptions
+) -> tuple[TransactionModel, dict[str, np.ndarray]]:
+    rows = _fetch(source, distinct_rows(rfm, KEYS))
     if rows["n_customers"].size == 0:
         raise UnusableInputError("no customers with orders before the calibration end")
-    model = _model_class(model_name)(penalizer=penalizer).fit(rows, weights="n_customers")
+    model = TRANSACTION_MODELS[options.model](penalizer=options.penalizer).fit(rows, weights="n_customers")
     return model, rows
 
 
 @dates_in_range
-def fit_clv(
-    source: AnalyticalSource,
-    *,
-    model: str = "bgnbd",
-    calibration_end: date | None = None,
-    time_unit: str = "week",
-    penalizer: float = 0.0,
-    tz: str = "UTC",
-) -> ClvFit:
+def fit_clv(source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC") -> ClvFit:
     """Fit a purchase model on the orders up to ``calibration_end`` (default: the last order date)."""
-    unit = _unit(time_unit)
+    opt = options or ClvOptions()
     orders = source.table("orders")
-    end = calibration_end or _last_order_date(orders)
-    rfm = clv_summary(orders, observation_end=end, time_unit=unit, tz=tz)
-    fitted, _ = _fit_transactions(rfm, model, penalizer)
-    return ClvFit(fitted, model.lower(), end, time_unit)
+    end = opt.calibration_end or _last_order_date(source, orders)
+    rfm = clv_summary(orders, observation_end=end, time_unit=opt.unit, tz=tz)
+    fitted, _ = _fit_transactions(source, rfm, opt)
+    return ClvFit(fitted, opt.model, end, opt.time_unit)
 
 
 @dates_in_range
-def predict_clv(
-    source: AnalyticalSource,
-    *,
-    out: Path,
-    model: str = "bgnbd",
-    spend: str | None = "gammagamma",
-    horizon: float = 52.0,
-    discount: float = 0.10,
-    margin: float = 1.0,
-    calibration_end: date | None = None,
-    time_unit: str = "week",
-    penalizer: float = 0.0,
-    tz: str = "UTC",
-) -> ClvPrediction:
-    """Fit, score every customer in the engine and write ``out`` (Parquet): customer_id, p_alive,
-    expected_purchases (within the horizon), expected_spend, clv, risk_tier."""
-    if spend not in (None, "none", "gammagamma"):
-        raise ValidationError(f"spend model must be gammagamma or none, not {spend!r}")
-    if not 1e-6 <= margin <= 1:  # a fraction of revenue; smaller values underflow in SQL literals
-        raise ValidationError("margin must be between 0.000001 and 1")
-    unit = _unit(time_unit)
+def score_customers(source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC") -> ClvScores:
+    """Fit, then score every customer in the engine; the totals are computed there too.
+
+    The RFM summary is read three times (two groupings and the final join): the source keeps it
+    computed (``cache``). Per-tuple scores go back into the engine (``register``) to be joined onto
+    customers; Gamma-Gamma spend, CLV and the tier are SQL arithmetic (``core.clv.engine.scored``).
+    """
+    opt = options or ClvOptions()
     orders = source.table("orders")
-    end = calibration_end or _last_order_date(orders)
-    rfm = _materialized(
-        source.backend, f"_clv_rfm_{id(out):x}", clv_summary(orders, observation_end=end, time_unit=unit, tz=tz)
-    )
-    fitted, rows = _fit_transactions(rfm, model, penalizer)
+    end = opt.calibration_end or _last_order_date(source, orders)
+    rfm = source.cache(clv_summary(orders, observation_end=end, time_unit=opt.unit, tz=tz))
+    fitted, rows = _fit_transactions(source, rfm, opt)
     spend_model = None
-    if spend == "gammagamma":
+    if opt.spend_model == "gammagamma":
         where = (rfm.frequency > 0) & (rfm.monetary_value > 0)
-        spend_rows = _fetch(distinct_rows(rfm, ["frequency", "monetary_value"], where=where))
-        spend_model = GammaGamma(penalizer=penalizer).fit(spend_rows, weights="n_customers")
+        spend_rows = _fetch(source, distinct_rows(rfm, ["frequency", "monetary_value"], where=where))
+        spend_model = GammaGamma(penalizer=opt.penalizer).fit(spend_rows, weights="n_customers")
         spend_model.population_mean_spend()  # q ≤ 1 (infinite mean spend) is an error, not a silent inf
     s = score(
         fitted,
         rows["frequency"],
         rows["recency"],
         rows["T"],
-        horizon=horizon,
-        annual_discount=discount,
-        periods_per_year=PERIODS_PER_YEAR[unit],
+        horizon=opt.horizon,
+        annual_discount=opt.discount,
+        periods_per_year=PERIODS_PER_YEAR[opt.unit],
     )
     # subnormal values do not survive a round trip through PostgreSQL's float8: flush them to zero
     s = {k: np.where(np.abs(v) < 1e-300, 0.0, v) if np.asarray(v).dtype.kind == "f" else v for k, v in s.items()}
-    lookup = pa.table({**{k: rows[k] for k in KEYS}, **s})
-    result = scored(rfm, ibis.memtable(lookup), spend=spend_model.params_ if spend_model else None, margin=margin)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_parquet(out)
-    totals = result.aggregate(
-        n=result.count(), clv=result.clv.sum(), alive=result.p_alive.mean(), purchases=result.expected_purchases.sum()
-    ).to_pyarrow()
+    lookup = source.register(f"_clv_scores_{uuid4().hex}", pa.table({**{k: rows[k] for k in KEYS}, **s}))
+    result = scored(rfm, lookup, spend=spend_model.params_ if spend_model else None, margin=opt.margin)
+    [totals] = source.execute(
+        result.aggregate(
+            n=result.count(),
+            clv=result.clv.sum(),
+            alive=result.p_alive.mean(),
+            purchases=result.expected_purchases.sum(),
+        )
+    )
     w = rows["n_customers"]
     tier_of = risk_tier(s["p_alive"])
-    tiers = {t: int(w[tier_of == t].sum()) for t in ("high", "medium", "low")}
-    return ClvPrediction(
-        fit=ClvFit(fitted, model.lower(), end, time_unit),
+    prediction = ClvPrediction(
+        fit=ClvFit(fitted, opt.model, end, opt.time_unit),
         spend=spend_model,
-        out=out,
-        n_customers=int(totals["n"][0].as_py()),
+        out=None,
+        n_customers=int(totals["n"]),
         n_distinct_rows=int(w.size),
-        total_clv=float(totals["clv"][0].as_py()),
-        mean_p_alive=float(totals["alive"][0].as_py()),
-        expected_purchases=float(totals["purchases"][0].as_py()),
-        tiers=tiers,
+        total_clv=float(totals["clv"]),
+        mean_p_alive=float(totals["alive"]),
+        expected_purchases=float(totals["purchases"]),
+        tiers={t: int(w[tier_of == t].sum()) for t in RISK_TIERS},
     )
+    return ClvScores(result, prediction)
 
 
-def _materialized(backend: Any, name: str, expr: ir.Table) -> ir.Table:
-    """The RFM summary is read three times (two groupings and the final join): compute it once into a
-    temporary table where the engine has them; PySpark has none, and recomputes the lazy plan."""
-    try:
-        return backend.create_table(name, expr, temp=True)
-    except NotImplementedError:
-        return expr
+def predict_clv(
+    source: AnalyticalSource,
+    options: ClvOptions | None = None,
+    *,
+    out: Path,
+    write: TableWriter,
+    fmt: str = "parquet",
+    tz: str = "UTC",
+) -> ClvPrediction:
+    """Fit, score every customer in the engine and have ``write`` put the scores in ``out`` (format
+    ``fmt``): customer_id, p_alive, expected_purchases (within the horizon), expected_spend, clv,
+    risk_tier."""
+    scores = score_customers(source, options, tz=tz)
+    write(Path(out), scores.table, fmt)
+    return replace(scores.prediction, out=Path(out))
 
 
 @dates_in_range
 def report_clv(
     source: AnalyticalSource,
+    options: ClvOptions,
     *,
-    calibration_end: date,
     holdout_end: date,
-    model: str = "bgnbd",
-    time_unit: str = "week",
-    penalizer: float = 0.0,
     max_frequency: int = 7,
     tz: str = "UTC",
 ) -> ClvReport:
     """Calibration/holdout check: model comparison, conditional expectations by frequency, holdout
-    errors and the weekly tracking curve of cumulative repeat purchases (actual vs expected)."""
-    unit = _unit(time_unit)
-    _model_class(model)
+    errors and the weekly tracking curve of cumulative repeat purchases (actual vs expected).
+    ``options.calibration_end`` is required; of the options, model, time unit and penalizer apply."""
+    calibration_end = options.calibration_end
+    if calibration_end is None:
+        msg = "a calibration end is required to hold out the orders after it"
+        raise ValidationError(msg, [FieldError(("calibration_end",), msg)])
     if holdout_end <= calibration_end:
-        raise ValidationError("holdout_end must be after calibration_end")
+        msg = "the holdout end must be after the calibration end"
+        raise ValidationError(msg, [FieldError(("holdout_end",), msg)])
+    unit = options.unit
     orders = source.table("orders")
     rfm = clv_summary(orders, observation_end=holdout_end, calibration_end=calibration_end, time_unit=unit, tz=tz)
-    rows = _fetch(distinct_rows(rfm, [*KEYS, "frequency_holdout", "duration_holdout"]))
+    rows = _fetch(source, distinct_rows(rfm, [*KEYS, "frequency_holdout", "duration_holdout"]))
     if rows["n_customers"].size == 0:
         raise UnusableInputError("no customers with orders before the calibration end")
     data, w = {k: rows[k] for k in KEYS}, rows["n_customers"]
-    fitted = {name: cls(penalizer=penalizer).fit(data, weights=w) for name, cls in TRANSACTION_MODELS.items()}
-    chosen = fitted[model.lower()]
+    pen = options.penalizer
+    fitted = {name: cls(penalizer=pen).fit(data, weights=w) for name, cls in TRANSACTION_MODELS.items()}
+    chosen = fitted[options.model]
     predicted = chosen.expected_purchases(rows["duration_holdout"], rows["frequency"], rows["recency"], rows["T"])
     by_frequency = conditional_expectations_by_frequency(
-        chosen, *(rows[k] for k in (*KEYS, "duration_holdout", "frequency_holdout")), w, max_frequency=max_frequency
+        chosen,
+        rows["frequency"],
+        rows["recency"],
+        rows["T"],
+        rows["duration_holdout"],
+        rows["frequency_holdout"],
+        w,
+        max_frequency=max_frequency,
     )
     return ClvReport(
         calibration_end=calibration_end,
         holdout_end=holdout_end,
-        time_unit=time_unit,
+        time_unit=options.time_unit,
         comparison=model_comparison(list(fitted.values())),
         by_frequency=by_frequency,
         errors=holdout_errors(rows["frequency_holdout"], predicted, w),
-        tracking=_tracking(orders, chosen, rows, calibration_end, holdout_end, unit, tz),
-        model_name=model.lower(),
+        tracking=_tracking(source, orders, chosen, rows, calibration_end, holdout_end, unit, tz),
+        model_name=options.model,
     )
 
 
 def _tracking(
+    source: AnalyticalSource,
     orders: ir.Table,
     model: TransactionModel,
     rows: dict[str, np.ndarray],
     calibration_end: date,
     holdout_end: date,
-    unit: TimeUnit,
+    unit: UnitCode,
     tz: str,
 ) -> list[dict[str, Any]]:
-    """Weekly cumulative repeat purchases of the calibration cohort, actual and expected."""
+    """The engine counts the cohort's repeat purchases per week; ``core.clv.checking`` does the curve."""
     days_per_unit = UNIT_DAYS[unit]
-    cal_days = rows["T"] * days_per_unit  # age in days at calibration end
-    start = calibration_end - timedelta(days=round(float(cal_days.max())))  # T is whole days
+    start = tracking_start(calibration_end, rows["T"], days_per_unit)
     repeat = repeat_purchase_days(orders, start=start, end=holdout_end, tz=tz)
     cohort_end = (calibration_end - start).days
     repeat = repeat.filter((repeat.first_day <= cohort_end) & (repeat.day > repeat.first_day))
     week = (repeat.day.cast("float64") / 7.0).floor().cast("int64")
-    per_week = _fetch(repeat.group_by(week.name("week")).aggregate(n=repeat.count().cast("float64")))
-    n_weeks = (holdout_end - start).days // 7 + 1
-    actual = np.zeros(n_weeks)
-    if per_week["week"].size:
-        np.add.at(actual, per_week["week"].astype(int).clip(0, n_weeks - 1), per_week["n"])
-    entry_days = (calibration_end - start).days - cal_days
-    week_ends = np.arange(1, n_weeks + 1) * 7.0
-    expected = expected_cumulative_purchases(
-        model, entry_days / days_per_unit, week_ends / days_per_unit, rows["n_customers"]
+    per_week = _fetch(source, repeat.group_by(week.name("week")).aggregate(n=repeat.count().cast("float64")))
+    return tracking_curve(
+        model,
+        rows["T"],
+        rows["n_customers"],
+        days_per_unit=days_per_unit,
+        start=start,
+        calibration_end=calibration_end,
+        holdout_end=holdout_end,
+        week=per_week["week"],
+        count=per_week["n"],
     )
-    boundary = ((calibration_end - start).days + 1) / 7.0  # a week is calibration if its last day is
-    return [
-        {
-            "week": i + 1,
-            "period": "calibration" if i + 1 <= boundary else "holdout",
-            "actual_cumulative": float(a),
-            "expected_cumulative": float(e),
-        }
-        for i, (a, e) in enumerate(zip(np.cumsum(actual), expected, strict=True))
-    ]

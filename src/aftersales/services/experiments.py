@@ -1,4 +1,8 @@
-"""Experiment use cases: analyse summary statistics or per-customer outcomes; size an experiment."""
+"""Experiment use cases: analyse summary statistics or per-customer outcomes; size an experiment.
+
+Per-customer outcomes are a table of an analytical source (the port ``services.ports.AnalyticalSource``,
+like metrics and CLV): the engine reduces them to summary statistics, Python analyses those.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import ibis.expr.types as ir
 import pandas as pd
 
 from aftersales.core.errors import ValidationError
@@ -20,6 +23,7 @@ from aftersales.core.experiments.power import (
 )
 from aftersales.core.experiments.summaries import outcome_metrics, summary_statistics
 from aftersales.core.experiments.table import summary_table
+from aftersales.services.ports import AnalyticalSource
 
 __all__ = ["ExperimentReport", "PowerReport", "analyze_outcomes", "analyze_summary", "plan_power"]
 
@@ -38,7 +42,7 @@ class ExperimentReport:
         if brief:
             keep = [c for c in frame.columns if c not in _DETAIL_COLUMNS]
             frame = frame[keep]
-        return frame.to_dict(orient="records")
+        return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 # Left out of the terminal table (still in JSON and CSV output).
@@ -57,19 +61,22 @@ def analyze_summary(
 
 
 def analyze_outcomes(
-    outcomes: ir.Table,
+    source: AnalyticalSource,
     options: AnalysisOptions | None = None,
     *,
+    table: str = "outcomes",
     control: str | None = None,
     by: Sequence[str] = (),
     cap_upper: float | None = None,
     cap_lower: float | None = None,
     cap_ignore_zeros: bool = False,
 ) -> ExperimentReport:
-    """Summarise per-customer outcomes in the engine (optionally winsorised), then analyse.
+    """Summarise the per-customer outcomes of ``source``'s ``table`` in the engine (optionally
+    winsorised), then analyse.
 
     The control is ``control``, else a variant named ``control``, else the first in sorted order.
     """
+    outcomes = source.table(table)
     if "variant" not in outcomes.columns:
         raise ValidationError("the outcomes table needs a 'variant' column")
     specs = outcome_metrics(outcomes, exclude=("customer_id", *by))
@@ -79,7 +86,7 @@ def analyze_outcomes(
                 outcomes = capped_column(
                     outcomes, spec.column, upper=cap_upper, lower=cap_lower, ignore_zeros=cap_ignore_zeros
                 )
-    frame = summary_statistics(outcomes, specs, by=by).to_pandas()
+    frame = source.to_arrow(summary_statistics(outcomes, specs, by=by)).to_pandas()
     variants = sorted(frame["variant"].astype(str).unique())
     ctrl = control or ("control" if "control" in variants else (variants[0] if variants else None))
     if ctrl is None:

@@ -1,8 +1,14 @@
-"""Ports of the service plane: what the use cases need from storage, as protocols.
+"""Ports: what the use cases need from storage and engines, as protocols.
 
-``adapters/sql/repositories`` implements them on SQLAlchemy; ``bootstrap`` wires the two together.
-A unit of work is one transaction: it commits when its ``with`` block ends without an error and
-rolls back otherwise.
+Operational plane: ``adapters/sql/repositories`` implements the repositories and the unit of work on
+SQLAlchemy. A unit of work is one transaction: it commits when its ``with`` block ends without an
+error and rolls back otherwise.
+
+Analytical plane: one port, :class:`AnalyticalSource`, for metrics, CLV and experiments alike
+(``adapters.engines.Source`` implements it on DuckDB, SQLite-through-DuckDB, PostgreSQL and Spark).
+Services build Ibis expressions over its tables and hand them back to it to run; they never reach
+the Ibis backend, and never read or write files (a :class:`TableWriter` does).
+``bootstrap`` wires adapters to these ports.
 """
 
 from __future__ import annotations
@@ -11,10 +17,17 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # Ibis and Arrow are heavy imports; the annotations alone need them
+    import ibis.expr.types as ir
+    import pyarrow as pa
+    from ibis.expr.types.relations import CachedTable
 
 __all__ = [
     "EVENT_COLUMNS",
+    "AnalyticalSource",
     "ApiKeyRecord",
     "ApiKeyRepository",
     "AttemptRecord",
@@ -26,7 +39,9 @@ __all__ = [
     "ResourceRepository",
     "ScoreRecord",
     "ScoreRepository",
+    "SourcePort",
     "SubscriptionRecord",
+    "TableWriter",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "WebhookRepository",
@@ -232,3 +247,51 @@ class UnitOfWork(Protocol):
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]
 """A callable returning a context manager that yields a :class:`UnitOfWork` (one transaction)."""
+
+
+# -- analytical plane ---------------------------------------------------------------------------
+
+
+class AnalyticalSource(Protocol):
+    """Tables on one analytical engine, and the means to run expressions over them there.
+
+    The engine does the work that grows with the data (scans, joins, grouping); Python receives
+    only results (summary statistics, distinct tuples), as Arrow tables or rows.
+    """
+
+    def has_table(self, name: str) -> bool:
+        """Whether the source holds table ``name``."""
+        ...
+
+    def table(self, name: str) -> ir.Table:
+        """Table ``name``: a contract table in the contract's analytical shape, or another table the
+        source was opened with (e.g. experiment outcomes) as it is. Raises ``MissingTableError``."""
+        ...
+
+    def execute(self, expr: ir.Table) -> list[dict[str, Any]]:
+        """Run ``expr`` on the engine; its rows as dicts (for small results)."""
+        ...
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` on the engine; the result as an Arrow table."""
+        ...
+
+    def cache(self, expr: ir.Table) -> CachedTable:
+        """``expr`` computed once and kept on the engine (a temporary table) for several later reads;
+        ``release()`` drops it, as does closing the source."""
+        ...
+
+    def register(self, name: str, data: pa.Table) -> ir.Table:
+        """Arrow ``data`` (e.g. per-tuple scores) as a table on the engine, to join with its tables there."""
+        ...
+
+
+SourcePort = AnalyticalSource
+"""The metrics service's earlier name of :class:`AnalyticalSource` (kept while callers move over)."""
+
+
+class TableWriter(Protocol):
+    def __call__(self, path: Path, table: ir.Table, fmt: str) -> None:
+        """Write the rows of ``table`` to the file ``path`` in format ``fmt`` (parquet, csv or jsonl),
+        the engine streaming them where it can."""
+        ...

@@ -10,7 +10,8 @@ queued in that same transaction (the outbox: only committed scores are announced
 scored for the first time has no previous tier, so nothing is announced for them.
 
 The tier follows P(alive): ``high`` risk below 0.3, ``medium`` below 0.7, else ``low``
-(``core.clv.value.risk_tier``).
+(``core.clv.value``: the tier names and bounds are defined there). The scores come back from the
+engine as one Arrow table (``AnalyticalSource.to_arrow``), with no file in between.
 
 >>> changed_tiers({"a": "low", "b": "high"}, [("a", "medium"), ("b", "high"), ("c", "low")])
 [('a', 'low', 'medium')]
@@ -19,24 +20,22 @@ The tier follows P(alive): ``high`` risk below 0.3, ``medium`` below 0.7, else `
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
+from aftersales.core.clv.options import ClvOptions
+from aftersales.core.clv.value import RISK_TIERS
 from aftersales.core.errors import NotFoundError
+from aftersales.core.events import CHURN_RISK_CHANGED
 from aftersales.services import clv, webhooks
 from aftersales.services.cursors import decode_cursor, encode_cursor
-from aftersales.services.ports import ScoreRecord, UnitOfWorkFactory
+from aftersales.services.ports import AnalyticalSource, ScoreRecord, UnitOfWorkFactory
 
 __all__ = ["RISK_TIERS", "RefreshResult", "changed_tiers", "customer_scores", "refresh_scores", "scores_page"]
 
-RISK_TIERS = ("high", "medium", "low")
-EVENT = "customer.churn_risk_changed"
+EVENT = CHURN_RISK_CHANGED
 
 
 @dataclass(frozen=True)
@@ -88,36 +87,15 @@ def _finite(value: float | None) -> float | None:
 
 
 def refresh_scores(
-    uow: UnitOfWorkFactory,
-    source: clv.AnalyticalSource,
-    *,
-    model: str = "bgnbd",
-    spend: str | None = "gammagamma",
-    horizon: float = 52.0,
-    discount: float = 0.10,
-    margin: float = 1.0,
-    calibration_end: date | None = None,
-    time_unit: str = "week",
-    penalizer: float = 0.0,
-    tz: str = "UTC",
+    uow: UnitOfWorkFactory, source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC"
 ) -> RefreshResult:
     """Fit and score every customer with orders in ``source`` (the store), upsert ``clv_scores`` and
     queue ``customer.churn_risk_changed`` for every tier that changed since the last refresh."""
-    with tempfile.TemporaryDirectory(prefix="aftersales-scores-") as tmp:
-        prediction = clv.predict_clv(
-            source,
-            out=Path(tmp) / "scores.parquet",
-            model=model,
-            spend=spend,
-            horizon=horizon,
-            discount=discount,
-            margin=margin,
-            calibration_end=calibration_end,
-            time_unit=time_unit,
-            penalizer=penalizer,
-            tz=tz,
-        )
-        table = pq.read_table(prediction.out)
+    opt = options or ClvOptions()
+    scored = clv.score_customers(source, opt, tz=tz)
+    prediction = scored.prediction
+    table = source.to_arrow(scored.table)
+    time_unit, horizon = opt.time_unit, opt.horizon
     now = datetime.now(UTC)
     fit = prediction.fit
     cols = {name: table.column(name).to_pylist() for name in table.column_names}
@@ -165,7 +143,7 @@ def refresh_scores(
         ]
         queued = webhooks.publish_many(u, EVENT, payloads)
     n_new = sum(1 for r in records if r.customer_id not in previous)
-    tiers = {t: 0 for t in RISK_TIERS}
+    tiers: dict[str, int] = {t: 0 for t in RISK_TIERS}
     for r in records:
         tiers[r.risk_tier] += 1
     return RefreshResult(
@@ -194,7 +172,7 @@ def customer_scores(uow: UnitOfWorkFactory, customer_id: str) -> ScoreRecord:
     with uow() as u:
         record = u.scores.get(customer_id)
     if record is None:
-        raise NotFoundError(f"no CLV scores for customer {customer_id!r}: run `aftersales clv refresh` first")
+        raise NotFoundError(f"no CLV scores for customer {customer_id!r} (scores are stored by a refresh)")
     return record
 
 

@@ -16,6 +16,8 @@ import pytest
 from aftersales import bootstrap
 from aftersales.adapters.channels.webhooks import SIGNATURE_HEADER, verify_signature
 from aftersales.adapters.engines import open_source
+from aftersales.adapters.sources.table_files import write_table
+from aftersales.core.clv.options import ClvOptions
 from aftersales.services import clv
 from aftersales.services import metrics as metrics_service
 
@@ -72,7 +74,9 @@ def test_refresh_stores_the_scores_the_clv_service_computes(api, store_url: str,
         assert r.status_code == 200, r.text
         result = r.json()
         with open_source(store_url) as src:
-            direct = clv.predict_clv(src, out=tmp_path / "s.parquet", horizon=26, margin=0.3)
+            direct = clv.predict_clv(
+                src, ClvOptions(horizon=26, margin=0.3), out=tmp_path / "s.parquet", write=write_table
+            )
         expected = {row["customer_id"]: row for row in pq.read_table(direct.out).to_pylist()}
         assert result["n_scored"] == direct.n_customers == len(expected)
         assert result["params"] == pytest.approx(direct.fit.model.params_)

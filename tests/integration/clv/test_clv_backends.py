@@ -12,43 +12,38 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
+from aftersales.adapters.engines import Source
+from aftersales.adapters.sources.table_files import write_table
+from aftersales.core.clv.options import ClvOptions
 from aftersales.services.clv import fit_clv, predict_clv
 
 CAL_END = date(1997, 9, 30)
 
 
-class _NamedSource:
-    """Serves ``orders`` from a differently named table (so parallel test runs do not collide)."""
-
-    def __init__(self, backend, table_name: str) -> None:
-        self.backend, self.table_name = backend, table_name
-
-    def table(self, name: str) -> ibis.Table:
-        assert name == "orders"
-        return self.backend.table(self.table_name)
-
-
 @pytest.fixture(scope="module")
 def postgres_source(cdnow_dir, postgres_url):
+    """``orders`` served from a table named per run (so parallel test runs do not collide)."""
     url = make_url(postgres_url)
     con = ibis.postgres.connect(host=url.host, port=url.port, user=url.username, database=url.database)
     name = f"clv_orders_{os.getpid()}"
     con.create_table(name, pd.read_parquet(cdnow_dir / "orders.parquet"), overwrite=True)
-    yield _NamedSource(con, name)
+    source = Source(con, "postgres", {"orders": lambda: con.table(name)}, f"PostgreSQL table {name}")
+    yield source
     con.drop_table(name, force=True)
-    con.disconnect()
+    source.close()  # drops the temporary tables the runs cached, then disconnects
 
 
 def _scores(source, tmp_path, label: str) -> pd.DataFrame:
     out = tmp_path / f"{label}.parquet"
-    predict_clv(source, out=out, calibration_end=CAL_END, horizon=52, discount=0.1, margin=0.3)
+    options = ClvOptions(calibration_end=CAL_END, horizon=52, discount=0.1, margin=0.3)
+    predict_clv(source, options, out=out, write=write_table)
     return pd.read_parquet(out).set_index("customer_id").sort_index()
 
 
 @pytest.mark.postgres
 def test_postgres_matches_duckdb(postgres_source, cdnow_source, tmp_path):
-    duck = fit_clv(cdnow_source, model="paretonbd", calibration_end=CAL_END)
-    pg = fit_clv(postgres_source, model="paretonbd", calibration_end=CAL_END)
+    duck = fit_clv(cdnow_source, ClvOptions(model="paretonbd", calibration_end=CAL_END))
+    pg = fit_clv(postgres_source, ClvOptions(model="paretonbd", calibration_end=CAL_END))
     np.testing.assert_allclose(list(pg.model.params_.values()), list(duck.model.params_.values()), rtol=1e-9)
     a, b = _scores(cdnow_source, tmp_path, "duck"), _scores(postgres_source, tmp_path, "pg")
     assert a.index.equals(b.index)
@@ -65,7 +60,7 @@ def test_spark_matches_duckdb(cdnow_source, cdnow_dir, tmp_path):
     from aftersales.adapters.engines import open_source
 
     with open_source(str(cdnow_dir), "spark") as spark:
-        fit = fit_clv(spark, model="bgnbd", calibration_end=CAL_END)
+        fit = fit_clv(spark, ClvOptions(model="bgnbd", calibration_end=CAL_END))
         scores = _scores(spark, tmp_path, "spark")
     assert fit.model.log_likelihood_ == pytest.approx(-9582.429, abs=1e-3)
     duck = _scores(cdnow_source, tmp_path, "duck")

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aftersales.adapters.sources.table_files import write_table
 from aftersales.core.clv import BetaGeo, GammaGamma
+from aftersales.core.clv.options import ClvOptions
 from aftersales.core.errors import ValidationError
 from aftersales.services.clv import fit_clv, predict_clv, report_clv
 
@@ -18,7 +20,7 @@ CAL_END, HOLDOUT_END = date(1997, 9, 30), date(1998, 6, 30)
 
 
 def test_fit_through_the_engine_reproduces_published_bgnbd(cdnow_source):
-    fit = fit_clv(cdnow_source, model="bgnbd", calibration_end=CAL_END, time_unit="week")
+    fit = fit_clv(cdnow_source, ClvOptions(model="bgnbd", calibration_end=CAL_END, time_unit="week"))
     got = [fit.model.params_[k] for k in ("r", "alpha", "a", "b")]
     np.testing.assert_allclose(got, [0.243, 4.414, 0.793, 2.426], atol=6e-4)
     report = fit.as_dict()
@@ -28,15 +30,14 @@ def test_fit_through_the_engine_reproduces_published_bgnbd(cdnow_source):
 
 
 def test_fit_pareto_through_the_engine(cdnow_source):
-    fit = fit_clv(cdnow_source, model="paretonbd", calibration_end=CAL_END, time_unit="week")
+    fit = fit_clv(cdnow_source, ClvOptions(model="paretonbd", calibration_end=CAL_END, time_unit="week"))
     assert fit.model.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
 
 
 def test_predict_writes_one_scored_row_per_customer(cdnow_source, tmp_path):
     out = tmp_path / "scores.parquet"
-    result = predict_clv(
-        cdnow_source, out=out, calibration_end=CAL_END, time_unit="week", horizon=52, discount=0.10, margin=0.3
-    )
+    options = ClvOptions(calibration_end=CAL_END, time_unit="week", horizon=52, discount=0.10, margin=0.3)
+    result = predict_clv(cdnow_source, options, out=out, write=write_table)
     scores = pd.read_parquet(out).set_index("customer_id")
     assert list(scores.columns) == ["p_alive", "expected_purchases", "expected_spend", "clv", "risk_tier"]
     assert len(scores) == result.n_customers == 2357
@@ -59,7 +60,7 @@ def test_predict_writes_one_scored_row_per_customer(cdnow_source, tmp_path):
 
 
 def test_report_tables_are_consistent_with_the_data(cdnow_source):
-    rep = report_clv(cdnow_source, calibration_end=CAL_END, holdout_end=HOLDOUT_END, time_unit="week")
+    rep = report_clv(cdnow_source, ClvOptions(calibration_end=CAL_END, time_unit="week"), holdout_end=HOLDOUT_END)
     assert {r["model"] for r in rep.comparison} == {"BetaGeo", "ModifiedBetaGeo", "ParetoNBD"}
     assert [r["bic"] for r in rep.comparison] == sorted(r["bic"] for r in rep.comparison)
     assert sum(r["customers"] for r in rep.by_frequency) == 2357
@@ -74,10 +75,23 @@ def test_report_tables_are_consistent_with_the_data(cdnow_source):
     assert calib["expected_cumulative"].iloc[-1] == pytest.approx(calib["actual_cumulative"].iloc[-1], rel=0.05)
 
 
-def test_bad_arguments_are_validation_errors(cdnow_source, tmp_path):
-    with pytest.raises(ValidationError, match="unknown model"):
-        fit_clv(cdnow_source, model="nope", calibration_end=CAL_END)
-    with pytest.raises(ValidationError, match="time unit"):
-        fit_clv(cdnow_source, time_unit="fortnight", calibration_end=CAL_END)
-    with pytest.raises(ValidationError, match="margin"):
-        predict_clv(cdnow_source, out=tmp_path / "x.parquet", margin=1.5, calibration_end=CAL_END)
+def test_bad_arguments_are_validation_errors_located_by_option_name(cdnow_source):
+    cases = [
+        (dict(model="nope"), "model", "unknown model"),
+        (dict(time_unit="fortnight"), "time_unit", "time unit"),
+        (dict(margin=1.5), "margin", "margin"),
+        (dict(spend="lognormal"), "spend", "spend model"),
+        (dict(horizon=0), "horizon", "horizon"),
+        (dict(discount=-0.1), "discount", "discount"),
+    ]
+    for kwargs, field, words in cases:
+        with pytest.raises(ValidationError, match=words) as info:
+            ClvOptions(calibration_end=CAL_END, **kwargs)
+        assert [e.loc for e in info.value.errors] == [(field,)]
+        assert "--" not in str(info.value)  # neutral wording: each entry point names its own option
+    with pytest.raises(ValidationError, match="holdout end") as info:
+        report_clv(cdnow_source, ClvOptions(calibration_end=CAL_END), holdout_end=CAL_END)
+    assert [e.loc for e in info.value.errors] == [("holdout_end",)]
+    with pytest.raises(ValidationError, match="calibration end") as info:
+        report_clv(cdnow_source, ClvOptions(), holdout_end=HOLDOUT_END)
+    assert [e.loc for e in info.value.errors] == [("calibration_end",)]

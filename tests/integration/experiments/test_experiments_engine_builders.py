@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from aftersales.adapters.engines import open_tables
 from aftersales.core.errors import MissingColumnError, ValidationError
 from aftersales.core.experiments.capping import capped_column, winsorize
 from aftersales.core.experiments.outcomes import order_outcomes
@@ -87,7 +88,8 @@ def test_summary_statistics_equal_numpy_sums(customers):
 
 
 def test_outcomes_path_equals_summary_path(customers):
-    via_outcomes = analyze_outcomes(ibis.memtable(customers.drop(columns=["country"])))
+    with open_tables({"outcomes": customers.drop(columns=["country"])}) as source:
+        via_outcomes = analyze_outcomes(source)
     df = summary_statistics(
         ibis.memtable(customers), outcome_metrics(ibis.memtable(customers.drop(columns=["country"])))
     ).to_pandas()
@@ -101,10 +103,9 @@ def test_outcomes_path_equals_summary_path(customers):
 
 
 def test_capping_in_outcomes_changes_revenue_only(customers):
-    plain = analyze_outcomes(ibis.memtable(customers), by=["country"]).results.set_index(
-        ["metric", "country", "variant"]
-    )
-    capped = analyze_outcomes(ibis.memtable(customers), by=["country"], cap_upper=0.5, cap_ignore_zeros=True)
+    with open_tables({"outcomes": customers}) as source:
+        plain = analyze_outcomes(source, by=["country"]).results.set_index(["metric", "country", "variant"])
+        capped = analyze_outcomes(source, by=["country"], cap_upper=0.5, cap_ignore_zeros=True)
     capped = capped.results.set_index(["metric", "country", "variant"])
     assert not np.allclose(capped.loc["revenue", "mean"], plain.loc["revenue", "mean"])
     assert np.allclose(capped.loc["repeat_purchase", "mean"], plain.loc["repeat_purchase", "mean"])

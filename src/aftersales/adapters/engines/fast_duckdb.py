@@ -31,7 +31,7 @@ from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
 __all__ = ["FastDuckDBCompiler", "connect"]
 
 
-class FastDuckDBCompiler(DuckDBCompiler):
+class FastDuckDBCompiler(DuckDBCompiler):  # type: ignore[misc]  # Ibis ships its compilers untyped (Any)
     """Ibis's DuckDB compiler with one-pass ``argmin``/``argmax`` and cast-free ``epoch_seconds``."""
 
     def visit_ExtractEpochSeconds(self, op: Any, *, arg: Any) -> Any:  # noqa: N802 (Ibis's visitor names)

@@ -22,7 +22,7 @@ from aftersales.adapters.engines.source import Source
 from aftersales.core import contract
 from aftersales.core.errors import UnusableInputError
 
-__all__ = ["ENGINES", "open_dataframes", "open_source"]
+__all__ = ["ENGINES", "open_dataframes", "open_source", "open_tables"]
 
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")
 
@@ -83,6 +83,10 @@ def _sqlite(url: str) -> Source:
     return src
 
 
+def _postgres_table(con: Any, name: str, schema: str | None) -> Callable[[], ir.Table]:
+    return lambda: con.table(name, database=schema) if schema else con.table(name)
+
+
 def _postgres(url: str, schema: str | None) -> Source:
     u = urlsplit(url)
     con = ibis.postgres.connect(
@@ -94,8 +98,7 @@ def _postgres(url: str, schema: str | None) -> Source:
         schema=schema,
     )
     present = set(con.list_tables(database=schema) if schema else con.list_tables())
-    loaders = {n: (lambda n=n: con.table(n, database=schema) if schema else con.table(n)) for n in present}
-    tables = {n: loaders[n] for n in contract.TABLES if n in loaders}
+    tables = {n: _postgres_table(con, n, schema) for n in contract.TABLES if n in present}
     return Source(con, "postgres", tables, f"PostgreSQL store {u.hostname}/{u.path.lstrip('/')}")
 
 
@@ -167,17 +170,49 @@ def open_source(source: str, engine: str | None = None, *, schema: str | None = 
     raise UnusableInputError(f"files run on duckdb or spark, not {engine!r}")
 
 
+def _arrow(obj: Any) -> pa.Table:
+    """A pandas or polars dataframe, or an Arrow table, as an Arrow table."""
+    if isinstance(obj, pa.Table):
+        return obj
+    if hasattr(obj, "to_arrow"):  # polars
+        return obj.to_arrow()
+    return pa.Table.from_pandas(obj, preserve_index=False)
+
+
+def _reader(frame: Any) -> Callable[[], pa.Table]:
+    return lambda: _arrow(frame)
+
+
 def open_dataframes(frames: Mapping[str, Any]) -> Source:
     """pandas / polars dataframes or Arrow tables, keyed by contract table name, on DuckDB."""
 
-    def to_arrow(obj: Any) -> pa.Table:
-        if isinstance(obj, pa.Table):
-            return obj
-        if hasattr(obj, "to_arrow"):  # polars
-            return obj.to_arrow()
-        return pa.Table.from_pandas(obj, preserve_index=False)
-
     for name in frames:
         contract.get_table(name)
-    readers = {n: (lambda f=f: to_arrow(f)) for n, f in frames.items()}
+    readers = {n: _reader(f) for n, f in frames.items()}
     return _arrow_on_duckdb(readers, "duckdb", "the dataframes given")
+
+
+def open_tables(tables: Mapping[str, Any], description: str = "the tables given") -> Source:
+    """Tables outside the data contract (e.g. per-customer experiment outcomes), served as they are.
+
+    Ibis tables stay on their backend (all must share one); dataframes and Arrow tables go into an
+    in-process DuckDB. Closing the source disconnects that backend.
+    """
+    exprs = {n: t for n, t in tables.items() if isinstance(t, ir.Table)}
+    if exprs and len(exprs) < len(tables):
+        raise UnusableInputError("give either Ibis tables or dataframes, not both")
+    if not exprs:
+        con = fast_duckdb.connect()
+        for n, t in tables.items():
+            con.con.register(f"src_{n}", _arrow(t))
+        exprs = {n: con.table(f"src_{n}") for n in tables}
+    backends = {id(ibis.get_backend(t)): ibis.get_backend(t) for t in exprs.values()}
+    if len(backends) != 1:
+        raise UnusableInputError("the tables given live on different engines: give tables of one connection")
+    [backend] = backends.values()
+    engine = {"pyspark": "spark"}.get(backend.name, backend.name)
+    return Source(backend, engine, {n: _constant(t) for n, t in exprs.items()}, description)
+
+
+def _constant(table: ir.Table) -> Callable[[], ir.Table]:
+    return lambda: table

@@ -2,16 +2,23 @@
 
 Every table comes back in the contract's analytical types (money float64, time stamps
 ``timestamp('UTC')``), with the contract's column names; optional columns a source lacks are
-NULL columns of the right type, so metric definitions never special-case a source.
+NULL columns of the right type, so metric definitions never special-case a source. A source may
+also hold tables outside the contract (experiment outcomes), served as they are.
+
+``Source`` implements the services' one analytical port (``services.ports.AnalyticalSource``):
+services build expressions, the source runs them (``execute``, ``to_arrow``, ``cache``) and takes
+small Arrow results back into the engine (``register``) to be joined there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from types import TracebackType
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 from ibis.backends import BaseBackend
 from ibis.expr.types.relations import CachedTable
 
@@ -63,6 +70,7 @@ class Source:
         self.description = description
         self._loaders = tables
         self._cache: dict[str, ir.Table] = {}
+        self._cached: list[CachedTable] = []
         self._on_close = on_close
 
     def restrict(self, tables: Collection[str]) -> Source:
@@ -78,17 +86,38 @@ class Source:
         return tuple(n for n in contract.TABLES if n in self._loaders)
 
     def table(self, name: str) -> ir.Table:
-        """Contract table ``name``; raises :class:`MissingTableError` naming it when the source lacks it."""
-        contract.get_table(name)
+        """Table ``name``: a contract table in the contract's shape, or a table outside the contract
+        that the source was opened with, as it is. Raises :class:`MissingTableError` naming it when
+        the source lacks it, ``ContractError`` for a name that is neither."""
+        outside = name in self._loaders and name not in contract.TABLES
+        if not outside:
+            contract.get_table(name)
         if name not in self._loaders:
             raise MissingTableError(f"{self.description} has no table {name!r}")
         if name not in self._cache:
-            self._cache[name] = conform(self._loaders[name](), name)
+            raw = self._loaders[name]()
+            self._cache[name] = raw if outside else conform(raw, name)
         return self._cache[name]
 
-    def execute(self, expr: ir.Table) -> list[dict]:
+    def execute(self, expr: ir.Table) -> list[dict[str, Any]]:
         """Run ``expr`` on this source's backend; rows as dicts."""
-        return self.backend.to_pyarrow(expr).to_pylist()
+        rows: list[dict[str, Any]] = self.to_arrow(expr).to_pylist()
+        return rows
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` on this source's backend; the result as an Arrow table."""
+        table: pa.Table = self.backend.to_pyarrow(expr)
+        return table
+
+    def register(self, name: str, data: pa.Table) -> ir.Table:
+        """``data`` as a table that expressions on this backend can join. DuckDB scans the Arrow data in
+        place under ``name`` (no copy; use a name unique to the caller's run); other engines get an Ibis
+        in-memory table, created when an expression first reads it (a temporary table on PostgreSQL,
+        a DataFrame on Spark)."""
+        if self.engine in ("duckdb", "sqlite"):  # both run on DuckDB
+            self.backend.con.register(name, data)
+            return self.backend.table(name)
+        return ibis.memtable(data)
 
     def cache(self, expr: ir.Table) -> CachedTable:
         """``expr`` computed once and kept on this backend (a temporary table; a cached DataFrame on Spark).
@@ -100,13 +129,22 @@ class Source:
             # Ibis 12's PySpark cache() runs the SQL without first registering the expression's
             # in-memory tables (memtables), which then are "not found": register them here.
             self.backend._run_pre_execute_hooks(expr)
-        return expr.cache()
+        cached = expr.cache()
+        self._cached.append(cached)
+        return cached
 
     def close(self) -> None:
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
-        self.backend.disconnect()
+        """Drop what :meth:`cache` kept (releasing twice is a no-op), then disconnect. Ibis would
+        otherwise drop a cached table when its expression is garbage-collected: after the disconnect."""
+        try:
+            for cached in self._cached:
+                cached.release()
+        finally:
+            self._cached.clear()
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
+            self.backend.disconnect()
 
     def __enter__(self) -> Source:
         return self

@@ -7,6 +7,7 @@ number of distinct tuples. Outputs are lists of plain dicts: ready for a table, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ __all__ = [
     "expected_cumulative_purchases",
     "holdout_errors",
     "model_comparison",
+    "tracking_curve",
+    "tracking_start",
 ]
 
 
@@ -36,7 +39,7 @@ def conditional_expectations_by_frequency(
     weights: Any = None,
     *,
     max_frequency: int = 7,
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """Mean actual vs predicted holdout purchases by calibration frequency (last row: ``max_frequency+``).
 
     The predicted value of each customer is E[Y(duration_holdout) | x, t_x, T] (FHL 2005, Figure 4).
@@ -101,7 +104,7 @@ def expected_cumulative_purchases(model: TransactionModel, entry: Any, times: An
     age = np.clip(tau[:, None] - entry_[None, :], 0.0, None)
     ages, inverse = np.unique(age, return_inverse=True)
     curve = model.expected_population_purchases(ages)[inverse.reshape(age.shape)]
-    return curve @ w
+    return np.asarray(curve @ w, float)
 
 
 def model_comparison(models: Sequence[BaseModel]) -> list[dict[str, Any]]:
@@ -115,4 +118,57 @@ def model_comparison(models: Sequence[BaseModel]) -> list[dict[str, Any]]:
             "bic": m.bic_,
         }
         for m in sorted(models, key=lambda m: m.bic_)
+    ]
+
+
+def tracking_start(calibration_end: date, T: Any, days_per_unit: float) -> date:
+    """First day of the calibration cohort's tracking curve: ``calibration_end`` minus the oldest
+    customer's age ``max(T)`` (T in time units of ``days_per_unit`` days; whole days in the data).
+
+    >>> tracking_start(date(1997, 9, 30), [38.857142857142854, 2.0], 7.0)
+    datetime.date(1997, 1, 1)
+    """
+    oldest_days = float(np.max(np.asarray(T, float))) * days_per_unit
+    return calibration_end - timedelta(days=round(oldest_days))
+
+
+def tracking_curve(
+    model: TransactionModel,
+    T: Any,
+    weights: Any,
+    *,
+    days_per_unit: float,
+    start: date,
+    calibration_end: date,
+    holdout_end: date,
+    week: Any,
+    count: Any,
+) -> list[dict[str, Any]]:
+    """Weekly cumulative repeat purchases of the calibration cohort, actual and expected.
+
+    Week k (1-based) covers days [7(k-1), 7k) after ``start``. ``week`` / ``count``: the cohort's
+    repeat purchases per week index (0-based; the engine's grouped counts, later weeks clipped into
+    the last). A customer of age ``T`` at the calibration end entered at day
+    ``(calibration_end - start) - T·days_per_unit``, so the expected curve is
+    Σᵢ wᵢ E[X(τ - entryᵢ)] at each week's end τ (:func:`expected_cumulative_purchases`). A week is
+    ``calibration`` when its last day falls on or before the calibration end, else ``holdout``.
+    """
+    n_weeks = (holdout_end - start).days // 7 + 1
+    actual = np.zeros(n_weeks)
+    weeks = np.asarray(week, float).reshape(-1)
+    if weeks.size:
+        np.add.at(actual, weeks.astype(int).clip(0, n_weeks - 1), np.asarray(count, float).reshape(-1))
+    cal_days = np.asarray(T, float).reshape(-1) * days_per_unit  # age in days at calibration end
+    entry_days = (calibration_end - start).days - cal_days
+    week_ends = np.arange(1, n_weeks + 1) * 7.0
+    expected = expected_cumulative_purchases(model, entry_days / days_per_unit, week_ends / days_per_unit, weights)
+    boundary = ((calibration_end - start).days + 1) / 7.0  # a week is calibration if its last day is
+    return [
+        {
+            "week": i + 1,
+            "period": "calibration" if i + 1 <= boundary else "holdout",
+            "actual_cumulative": float(a),
+            "expected_cumulative": float(e),
+        }
+        for i, (a, e) in enumerate(zip(np.cumsum(actual), expected, strict=True))
     ]

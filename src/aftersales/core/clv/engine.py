@@ -17,7 +17,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.clv.value import RISK_TIERS
+from aftersales.core.clv.value import RISK_BOUNDS, RISK_TIERS
 from aftersales.core.errors import ValidationError
 from aftersales.core.metrics.base import counted_orders
 from aftersales.core.metrics.periods import local_day_number
@@ -80,8 +80,8 @@ def scored(
     else:
         mean_spend = rfm.filter((rfm.frequency > 0) & (rfm.monetary_value > 0)).monetary_value.mean()
         expected_spend = ibis.ifelse(has_spend, m, mean_spend.as_scalar())
-    low, high = RISK_TIERS
-    tier = ibis.cases((j.p_alive < low, "high"), (j.p_alive < high, "medium"), else_="low")
+    (first, second), (high, medium, low) = RISK_BOUNDS, RISK_TIERS
+    tier = ibis.cases((j.p_alive < first, high), (j.p_alive < second, medium), else_=low)
     return j.select(
         customer_id=j.customer_id,
         p_alive=j.p_alive,

@@ -20,18 +20,21 @@ distinct (x, T) and multiplied by P(alive): scoring costs the number of distinct
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from aftersales.core.clv.transactions import TransactionModel
-from aftersales.core.errors import ValidationError
+from aftersales.core.errors import FieldError, ValidationError
 
-__all__ = ["PERIODS_PER_YEAR", "RISK_TIERS", "risk_tier", "score"]
+__all__ = ["PERIODS_PER_YEAR", "RISK_BOUNDS", "RISK_TIERS", "RiskTier", "risk_tier", "score"]
 
 PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7.0}
-# Churn-risk tiers on P(alive): high below the first bound, medium below the second, low otherwise.
-RISK_TIERS = (0.3, 0.7)
+RiskTier = Literal["high", "medium", "low"]
+"""Churn-risk tiers on P(alive), riskiest first (the API's literal and the CLI's choices derive from it)."""
+RISK_TIERS: tuple[RiskTier, ...] = get_args(RiskTier)
+# Upper bounds on P(alive) of the first two tiers: high below 0.3, medium below 0.7, low otherwise.
+RISK_BOUNDS = (0.3, 0.7)
 _MAX_STEPS = 120
 
 
@@ -47,9 +50,10 @@ def score(
 ) -> dict[str, np.ndarray]:
     """Per row: ``p_alive``, ``expected_purchases`` in the horizon and ``discounted_purchases``."""
     if horizon <= 0:
-        raise ValidationError("horizon must be > 0")
+        raise ValidationError("horizon must be > 0", [FieldError(("horizon",), "must be > 0")])
     if annual_discount < 0 or annual_discount >= 10:
-        raise ValidationError("the annual discount rate must be in [0, 10) (0.10 means 10% a year)")
+        msg = "the annual discount rate must be in [0, 10) (0.10 means 10% a year)"
+        raise ValidationError(msg, [FieldError(("discount",), msg)])
     x, t_x, T_ = (np.asarray(v, float).reshape(-1) for v in np.broadcast_arrays(frequency, recency, T))
     model._validate({"frequency": x, "recency": t_x, "T": T_})
     p_alive = model.probability_alive(x, t_x, T_)
@@ -68,11 +72,12 @@ def score(
     }
 
 
-def risk_tier(p_alive: Any, bounds: tuple[float, float] = RISK_TIERS) -> np.ndarray:
+def risk_tier(p_alive: Any, bounds: tuple[float, float] = RISK_BOUNDS) -> np.ndarray:
     """Churn-risk tier from P(alive): ``"high"`` (< 0.3), ``"medium"`` (< 0.7) or ``"low"``.
 
     >>> risk_tier([0.1, 0.5, 0.95]).tolist()
     ['high', 'medium', 'low']
     """
     p = np.asarray(p_alive, float)
-    return np.where(p < bounds[0], "high", np.where(p < bounds[1], "medium", "low"))
+    high, medium, low = RISK_TIERS
+    return np.where(p < bounds[0], high, np.where(p < bounds[1], medium, low))

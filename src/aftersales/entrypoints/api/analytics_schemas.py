@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MetricsOut", "RefreshIn", "RefreshOut", "ScoreOut", "ScorePage"]
+from aftersales.core.clv.options import ModelName, SpendModel, TimeUnit
+from aftersales.core.clv.value import RiskTier
 
-RiskTier = Literal["high", "medium", "low"]
+__all__ = ["MetricsOut", "RefreshIn", "RefreshOut", "ScoreOut", "ScorePage"]
 
 
 class MetricsOut(BaseModel):
@@ -24,7 +25,7 @@ class ScoreOut(BaseModel):
     customer_id: str
     model: str
     calibration_end: date = Field(description="Orders up to this day were fitted and scored.")
-    time_unit: Literal["day", "week"]
+    time_unit: TimeUnit
     horizon: float = Field(description="CLV horizon, in time units.")
     p_alive: float = Field(description="P(still a customer) at the calibration end.")
     expected_purchases: float = Field(description="Expected purchases within the horizon.")
@@ -44,12 +45,12 @@ class RefreshIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: Literal["bgnbd", "mbgnbd", "paretonbd"] = "bgnbd"
-    spend: Literal["gammagamma", "none"] = "gammagamma"
+    model: ModelName = "bgnbd"
+    spend: SpendModel = "gammagamma"
     horizon: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 52.0
     discount: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.10
     margin: Annotated[float, Field(ge=1e-6, le=1, allow_inf_nan=False)] = 1.0
-    time_unit: Literal["day", "week"] = "week"
+    time_unit: TimeUnit = "week"
 
 
 class RefreshOut(BaseModel):

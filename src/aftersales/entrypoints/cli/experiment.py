@@ -80,14 +80,10 @@ def analyze(
     if stats is not None:
         report = service.analyze_summary(bootstrap.read_experiment_stats(stats), opt, control=control)
     else:
-        report = service.analyze_outcomes(
-            bootstrap.read_experiment_outcomes(outcomes),
-            opt,
-            control=control,
-            cap_upper=cap,
-            cap_lower=cap_lower,
-            cap_ignore_zeros=ignore_zeros,
-        )
+        with bootstrap.read_experiment_outcomes(outcomes) as source:
+            report = service.analyze_outcomes(
+                source, opt, control=control, cap_upper=cap, cap_lower=cap_lower, cap_ignore_zeros=ignore_zeros
+            )
     render_records(
         report.records(brief=fmt == OutputFormat.table),
         fmt,

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from aftersales import bootstrap
+from aftersales.core.clv.options import ClvOptions
+from aftersales.core.clv.value import RiskTier
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.metrics.registry import METRICS
 from aftersales.entrypoints.api.analytics_schemas import MetricsOut, RefreshIn, RefreshOut, ScoreOut, ScorePage
@@ -118,7 +120,7 @@ def customer_scores(
 
 @router.get("/scores", response_model=ScorePage, dependencies=reader, summary="List stored scores")
 def list_scores(
-    risk_tier: Literal["high", "medium", "low"] | None = None,
+    risk_tier: RiskTier | None = None,
     limit: PageLimit = 100,
     cursor: PageCursor = None,
     uow: UnitOfWorkFactory = Depends(get_uow),
@@ -136,9 +138,16 @@ def list_scores(
 def refresh(request: Request, body: RefreshIn | None = None, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
     """Fit the purchase model on the store's orders, score every customer, store the scores, and queue
     `customer.churn_risk_changed` webhooks for tiers that changed. Returns counts and the fit."""
-    opts = (body or RefreshIn()).model_dump()
-    opts["spend"] = None if opts["spend"] == "none" else opts["spend"]
-    result = bootstrap.refresh_scores(request.app.state.plane.url, uow=uow, **opts)
+    given = body or RefreshIn()
+    options = ClvOptions(
+        model=given.model,
+        spend=given.spend,
+        horizon=given.horizon,
+        discount=given.discount,
+        margin=given.margin,
+        time_unit=given.time_unit,
+    )
+    result = bootstrap.refresh_scores(request.app.state.plane.url, uow=uow, options=options)
     if result.webhooks_queued:
         request.app.state.plane.dispatcher.wake()
     return _plain(result.as_dict())
