@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from aftersales.core.errors import ValidationError
+from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.experiments.analysis import AnalysisOptions, analyze
 from aftersales.core.experiments.capping import capped_column
 from aftersales.core.experiments.power import (
@@ -135,7 +135,8 @@ def plan_power(
     Proportions unless ``sd`` is given (then a mean with that unit standard deviation).
     """
     if (mde is None) == (n is None):
-        raise ValidationError("give either --mde (to get a sample size) or --n (to get the detectable effect)")
+        msg = "give either the effect to detect, mde (to get a sample size), or n per variant (to get the effect)"
+        raise ValidationError(msg, [FieldError(("mde",), msg)])
     kind = "mean" if sd is not None else "proportion"
     if mde is None:
         assert n is not None
