@@ -7,8 +7,17 @@ path, query and body: the *fingerprint*) gets that stored response back; a retry
 the first still runs waits for it. Reusing a key for a different request is an error (422), as the
 IETF ``Idempotency-Key`` draft recommends. Keys are scoped to the API key that sent them.
 
-Server errors (5xx) release the claim so that the retry runs again; a claim whose owner died is
-taken over after ``stale_after`` seconds.
+Server errors (5xx) release the claim so that the retry runs again.
+
+A claim whose holder died (its process killed mid-request) would block the key for good; it is
+taken over once it is *stale*. The holder proves it is alive by renewing its claim (:func:`renew`,
+which moves the claim's time stamp to now) every :data:`HEARTBEAT_S` seconds while it runs, so a
+claim not renewed for :data:`STALE_AFTER_S` seconds has no living holder. A retry that waits for a
+dead holder runs after at most ``STALE_AFTER_S`` (15 s), inside the 30 s it waits, instead of being
+told 409 for 120 s, and a request that runs longer than 15 s is still never run twice. The one way
+a living holder can be taken over: its process stalls (or the store is unreachable for its renewals)
+for ``STALE_AFTER_S - HEARTBEAT_S`` seconds or more; and the API processes' clocks must agree to a
+few seconds, since a claim's age is measured by the waiter's clock against the holder's.
 """
 
 from __future__ import annotations
@@ -21,9 +30,21 @@ from datetime import UTC, datetime, timedelta
 from aftersales.core.errors import ConflictError, UnusableInputError, ValidationError
 from aftersales.services.ports import IdempotencyRecord, UnitOfWorkFactory
 
-__all__ = ["StoredResponse", "begin", "check_key", "complete", "fingerprint", "release"]
+__all__ = [
+    "HEARTBEAT_S",
+    "STALE_AFTER_S",
+    "StoredResponse",
+    "begin",
+    "check_key",
+    "complete",
+    "fingerprint",
+    "release",
+    "renew",
+]
 
 MAX_KEY_LENGTH = 255
+HEARTBEAT_S = 5.0
+STALE_AFTER_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +86,11 @@ def begin(
     *,
     wait_s: float = 30.0,
     poll_s: float = 0.02,
-    stale_after_s: float = 120.0,
+    stale_after_s: float = STALE_AFTER_S,
 ) -> StoredResponse | None:
-    """Claim ``key``: None when this request should run, else the stored response to replay."""
+    """Claim ``key``: None when this request should run, else the stored response to replay. A claim
+    not renewed for ``stale_after_s`` seconds is taken over (its holder is gone); a live one is waited
+    for up to ``wait_s`` seconds, then :class:`ConflictError` (409)."""
     deadline = time.monotonic() + wait_s
     while True:
         now = datetime.now(UTC)
@@ -96,6 +119,15 @@ def complete(uow: UnitOfWorkFactory, key_id: str, key: str, response: StoredResp
         u.idempotency.complete(
             key_id, key, response.status_code, response.content_type, response.body, datetime.now(UTC)
         )
+
+
+def renew(uow: UnitOfWorkFactory, key_id: str, key: str) -> None:
+    """The holder's heartbeat: stamp its ``in_progress`` claim with the current time, so that waiters
+    do not take it for abandoned. (``take_over`` of a claim stamped before now moves the stamp to now;
+    a completed or released claim is left alone.)"""
+    now = datetime.now(UTC)
+    with uow() as u:
+        u.idempotency.take_over(key_id, key, now, now)
 
 
 def release(uow: UnitOfWorkFactory, key_id: str, key: str) -> None:

@@ -1,5 +1,6 @@
-"""A real uvicorn server on a free loopback port, on SQLite and on PostgreSQL (one database per xdist
-worker, created here; skipped with a reason when no server answers, unless CI is set)."""
+"""A real uvicorn server on a free loopback port, on SQLite and on PostgreSQL (a database per test run
+and xdist worker, created here and dropped at the end of the session; skipped with a reason when no
+server answers, unless CI is set)."""
 
 from __future__ import annotations
 
@@ -40,9 +41,10 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
+                self.__exit__()  # a server that starts late must not outlive the test
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         return self
@@ -50,6 +52,12 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(20)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> type[LiveServer]:
+    """``live_server(app)``: a context manager serving an app of the test's own on a free loopback port."""
+    return LiveServer
 
 
 @dataclass
@@ -66,15 +74,11 @@ class Api:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def _worker(request: pytest.FixtureRequest) -> str:
-    return getattr(request.config, "workerinput", {}).get("workerid", "main")
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{Path(tmp_path_factory.mktemp('api')) / 'store.db'}"
-    return request.getfixturevalue("fresh_postgres_database")(f"aftersales_api_{_worker(request)}")
+    return request.getfixturevalue("fresh_postgres_database")("aftersales_api")  # named per run and worker
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +97,11 @@ def api(store_url: str) -> Iterator[Api]:
     api_keys.revoke_key(plane.uow, revoked.key_id)
     keys["revoked"] = revoked.key
     keys["bogus"] = "as_000000000000_not-a-real-secret"
-    with LiveServer(app) as server:
-        yield Api(server.url, keys, plane, app)
-    plane.close()
+    try:
+        with LiveServer(app) as server:
+            yield Api(server.url, keys, plane, app)
+    finally:
+        plane.close()
 
 
 class Receiver:

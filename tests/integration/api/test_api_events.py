@@ -71,8 +71,21 @@ def _event(**over: object) -> dict:
     return {k: v for k, v in e.items() if v is not ...}
 
 
+def _nested(levels: int) -> dict:
+    """A properties object nesting objects and arrays ``levels`` deep (the object itself is level 1)."""
+    value: object = 1
+    for i in range(levels - 1):
+        value = {"a": value} if i % 2 else [value]
+    return {"p": value}
+
+
 # (raw body, where the problem is): the msgspec path must name fields as the pydantic routes do.
 BAD_BODIES = [
+    (json.dumps({"events": [_event(), _event(properties=_nested(33))]}), ["body", "events", 1, "properties"]),
+    (  # 1,000 levels: msgspec's RecursionError, now a problem; json.dumps cannot write it, so by hand
+        json.dumps({"events": [_event(properties={"p": "DEEP"})]}).replace('"DEEP"', "[" * 999 + "1" + "]" * 999),
+        ["body"],
+    ),
     (
         json.dumps({"events": [_event(), _event(occurred_at="2024-03-01T10:00:00")]}),
         ["body", "events", 1, "occurred_at"],
@@ -131,6 +144,24 @@ def test_every_invalid_character_is_listed(api) -> None:
         ["body", "events", 2, "customer_id"],
         ["body", "events", 2, "name"],
     ]
+
+
+def test_properties_may_nest_32_levels(api) -> None:
+    e = _event(properties=_nested(32))
+    with api.client("ingest") as c:
+        assert c.post("/v1/events", json={"events": [e]}).json()["inserted"] == 1
+    with api.plane.engine.connect() as conn:
+        stored = conn.execute(text("SELECT properties FROM events WHERE event_id = :e"), {"e": e["event_id"]}).scalar()
+    assert json.loads(stored) == e["properties"]
+
+
+def test_a_body_that_is_not_utf8_is_a_validation_problem(api) -> None:
+    body = json.dumps({"events": [_event(name="caf\u00e9")]}).encode().replace(b"\\u00e9", b"\xe9")  # Latin-1
+    assert b"\xe9" in body
+    with api.client("ingest", **{"Content-Type": "application/json"}) as c:
+        r = c.post("/v1/events", content=body)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [{"loc": ["body"], "message": "invalid JSON: the body is not valid UTF-8"}]
 
 
 def test_a_body_that_is_not_json_is_a_validation_problem(api) -> None:

@@ -1,12 +1,23 @@
 """Idempotency-Key: a retried write returns the first response and writes nothing twice, also when the
-retries arrive in parallel."""
+retries arrive in parallel; a claim whose holder died is taken over once stale, a live one never."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+import pytest
 from sqlalchemy import text
+
+from aftersales import bootstrap
+from aftersales.config import Settings
+from aftersales.entrypoints.api import ApiOptions, create_app
+from aftersales.services import api_keys, idempotency
 
 
 def _count(api, sql: str, **params: object) -> int:
@@ -69,3 +80,65 @@ def test_keys_are_scoped_per_api_key_and_checked(api) -> None:
         assert c.post("/v1/customers", json={"customer_id": cid_b}).status_code == 201
     with api.client("ingest", **{"Idempotency-Key": "has space"}) as c:
         assert c.post("/v1/customers", json={"customer_id": "z"}).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def short_claims(store_url: str, live_server) -> Iterator[tuple[str, str, str, bootstrap.ServicePlane, list[int]]]:
+    """A second API on the same store whose claims go stale after 1 s without a heartbeat (every 0.2 s),
+    with a route that takes 2.5 s. Yields (base URL, API key, its key id, plane, runs of the slow route)."""
+    plane = bootstrap.service_plane(store_url, migrate=True)
+    try:
+        opts = ApiOptions(idempotency_wait_s=10.0, idempotency_stale_s=1.0, idempotency_heartbeat_s=0.2)
+        app = create_app(Settings(database_url=store_url), plane=plane, options=opts)
+        runs = [0]
+
+        async def slow() -> dict[str, int]:
+            runs[0] += 1
+            await asyncio.sleep(2.5)
+            return {"run": runs[0]}
+
+        app.add_api_route("/v1/slow", slow, methods=["POST"], status_code=201)
+        created = api_keys.create_key(plane.uow, "ingest")
+        with live_server(app) as server:
+            yield server.url, created.key, created.key_id, plane, runs
+    finally:
+        plane.close()
+
+
+def test_a_claim_left_by_a_killed_request_is_taken_over_once_stale(short_claims) -> None:
+    """The holder died mid-request (here: a claim written and never renewed): the retry waits until the
+    claim is stale and then runs, instead of getting 409 until a fixed 120 s had passed."""
+    url, key, key_id, plane, _ = short_claims
+    cid, ikey = f"c-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    body = json.dumps({"customer_id": cid}).encode()
+    claim = idempotency.fingerprint("POST", "/v1/customers", "", body)
+    assert idempotency.begin(plane.uow, key_id, ikey, claim) is None  # claimed, and its holder never returns
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": ikey, "Content-Type": "application/json"}
+    r = httpx.post(f"{url}/v1/customers", content=body, headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+    assert "idempotent-replayed" not in r.headers
+    with plane.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM customers WHERE customer_id = :c"), {"c": cid}).scalar() == 1
+
+
+def test_a_live_request_longer_than_the_stale_age_is_not_run_twice(short_claims) -> None:
+    """The heartbeat keeps a running request's claim fresh: a retry that arrives while it runs 2.5 s
+    (stale age 1 s) waits for it and gets its response, rather than taking the claim over."""
+    url, key, _, _, runs = short_claims
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex}
+    before = runs[0]
+
+    def send(_: int) -> httpx.Response:
+        return httpx.post(f"{url}/v1/slow", json={}, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(send, 0)
+        deadline = time.monotonic() + 30
+        while runs[0] == before and time.monotonic() < deadline:  # the first request is running
+            time.sleep(0.02)
+        retry = pool.submit(send, 1)
+        answers = [first.result(), retry.result()]
+    assert [r.status_code for r in answers] == [201, 201]
+    assert answers[0].content == answers[1].content
+    assert answers[1].headers.get("idempotent-replayed") == "true"
+    assert runs[0] == before + 1

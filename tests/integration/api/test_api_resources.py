@@ -147,3 +147,36 @@ def test_a_list_filter_outside_the_key_pattern_is_a_validation_problem(api, valu
         r = c.get("/v1/subscriptions", params={"customer_id": value})
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["loc"] == ["query", "customer_id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("orders", {"ordered_at": 1700000000}, "ordered_at"),  # was stored as 2023-11-14T22:13:20Z
+        ("orders", {"ordered_at": "2024-03-01T10:00:00Z", "delivered_at": 1.7e9}, "delivered_at"),
+        ("products", {"warranty_days": False}, "warranty_days"),  # was stored as 0
+        ("products", {"warranty_days": "30"}, "warranty_days"),
+        ("products", {"service_interval_days": 90.0}, "service_interval_days"),
+        ("customers", {"email_consent": 1}, "email_consent"),
+        ("customers", {"sms_consent": "yes"}, "sms_consent"),
+    ],
+)
+def test_numbers_are_not_time_stamps_and_booleans_are_not_integers(api, seeded, path, body, field) -> None:
+    cust, _ = seeded
+    key = {"orders": "order_id", "products": "product_id", "customers": "customer_id"}[path]
+    full = {key: _id("strict"), **({"customer_id": cust, "revenue": "10.00"} if path == "orders" else {}), **body}
+    with api.client() as c:
+        r = c.post(f"/v1/{path}", json=full)
+        assert r.status_code == 422, r.text
+        assert [e["loc"] for e in r.json()["errors"]] == [["body", field]]
+        assert c.get(f"/v1/{path}/{full[key]}").status_code == 404
+
+
+def test_json_integers_booleans_and_time_stamp_strings_are_accepted(api, seeded) -> None:
+    cust, _ = seeded
+    with api.client() as c:
+        p = c.post("/v1/products", json={"product_id": _id("p"), "warranty_days": 0, "service_interval_days": 90})
+        assert p.status_code == 201 and p.json()["warranty_days"] == 0, p.text
+        assert c.post("/v1/customers", json={"customer_id": _id("c"), "email_consent": False}).status_code == 201
+        o = {"order_id": _id("o"), "customer_id": cust, "revenue": "1.00", "ordered_at": "2024-03-01T10:00:00+01:00"}
+        assert c.post("/v1/orders", json=o).json()["ordered_at"].startswith("2024-03-01T09:00:00")

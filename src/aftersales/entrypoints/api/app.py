@@ -1,8 +1,12 @@
 """The FastAPI application factory: ``create_app(settings)``.
 
 Routes live in ``routers/``; errors become RFC 9457 problems in ``problems.py``; authentication,
-idempotency, the body limit and the access log are ASGI middleware (``middleware.py``). The store
-and webhook dispatcher come from ``bootstrap.service_plane``. OpenAPI docs are served at ``/docs``.
+idempotency, the body limit, server errors and the access log are ASGI middleware (``middleware.py``).
+The store and webhook dispatcher come from ``bootstrap.service_plane``.
+
+The interactive docs (Swagger UI at ``/docs``, ReDoc at ``/redoc``) load their scripts and styles
+from this server (the ``fastapi-offline`` package's copies, under ``/static-offline-docs``), not from
+a CDN, so they work on a machine without internet; ``/`` redirects to ``/docs``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
+from starlette.responses import RedirectResponse
 
 from aftersales import __version__, bootstrap
 from aftersales.config import Settings
@@ -22,11 +28,13 @@ from aftersales.entrypoints.api.middleware import (
     AuthMiddleware,
     BodyLimitMiddleware,
     IdempotencyMiddleware,
+    ServerErrorMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
 from aftersales.entrypoints.api.routers import analytics, events, health, webhooks
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
+from aftersales.services import idempotency
 from aftersales.services.webhooks import RetryPolicy
 
 __all__ = ["ApiOptions", "create_app"]
@@ -47,6 +55,8 @@ _PROBLEM_STATUSES = {
 class ApiOptions:
     max_body_bytes: int = 8 * 1024 * 1024
     idempotency_wait_s: float = 30.0
+    idempotency_stale_s: float = idempotency.STALE_AFTER_S
+    idempotency_heartbeat_s: float = idempotency.HEARTBEAT_S
     webhook_retry: RetryPolicy = field(default_factory=RetryPolicy)
     webhook_poll_s: float = 0.5
     webhook_timeout_s: float = 10.0
@@ -78,7 +88,7 @@ def create_app(
             else:
                 plane.dispatcher.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="aftersales API",
         version=__version__,
         description="Events in, scores out: the operational API of aftersales (docs/api.md).",
@@ -86,6 +96,7 @@ def create_app(
     )
     app.state.plane = plane
     install_handlers(app)
+    app.add_api_route("/", _to_docs, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(events.router)
     for path, models in resource_models().items():
@@ -93,12 +104,24 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
     # Added innermost first: the access log wraps everything.
-    app.add_middleware(IdempotencyMiddleware, uow=plane.uow, wait_s=opts.idempotency_wait_s)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        uow=plane.uow,
+        wait_s=opts.idempotency_wait_s,
+        stale_s=opts.idempotency_stale_s,
+        heartbeat_s=opts.idempotency_heartbeat_s,
+    )
     app.add_middleware(AuthMiddleware, uow=plane.uow)
     app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
+    app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _to_docs(request: Request) -> RedirectResponse:
+    """No web app yet: the root shows the interactive API docs."""
+    return RedirectResponse(f"{request.scope.get('root_path', '')}/docs", status_code=307)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -14,12 +14,21 @@ same RFC 9457 field error the pydantic routes produce, ``loc`` starting with ``"
 ... except ValidationError as exc:
 ...     print(exc.errors)
 [FieldError(loc=('body', 'events', 0, 'occurred_at'), message='Expected `datetime` with a timezone component')]
+
+``properties`` may nest objects and arrays at most :data:`MAX_PROPERTIES_DEPTH` (32) levels deep,
+the ``properties`` object itself being level 1: ``{"cart": {"items": [{"sku": "a"}]}}`` is 4 levels.
+Deeper values are refused (422) rather than stored, because every reader of the stored JSON (the
+canonical encoder, PostgreSQL's ``jsonb``, Python's ``json``) walks them recursively, and a body
+nested ~1,000 levels made the decoder itself raise ``RecursionError`` (a 500). A body that is not
+UTF-8 is refused the same way (JSON text is UTF-8, RFC 8259 section 8.1).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from itertools import chain
+from operator import attrgetter
 from typing import Annotated, Any
 
 import msgspec
@@ -27,7 +36,18 @@ import msgspec
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.services.ingest import MAX_BATCH
 
-__all__ = ["KEY_RE", "NO_NUL_RE", "EventBatch", "EventIn", "decode_batch", "field_error", "openapi_components"]
+__all__ = [
+    "KEY_RE",
+    "MAX_PROPERTIES_DEPTH",
+    "NO_NUL_RE",
+    "EventBatch",
+    "EventIn",
+    "decode_batch",
+    "field_error",
+    "openapi_components",
+]
+
+MAX_PROPERTIES_DEPTH = 32
 
 # The character rules (keys: no ``/`` and no control characters; names: no NUL) are checked in Python,
 # and only for bodies that could break them: JSON forbids raw control characters inside strings, so a
@@ -62,7 +82,10 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     ]
     customer_id: Key | None = None
     anonymous_id: Key | None = None
-    properties: dict[str, Any] | None = None
+    properties: Annotated[
+        dict[str, Any] | None,
+        msgspec.Meta(description=f"Free-form JSON object, nested at most {MAX_PROPERTIES_DEPTH} levels deep."),
+    ] = None
 
 
 class EventBatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -122,11 +145,54 @@ def decode_batch(body: bytes) -> EventBatch:
         error = field_error(str(exc))
     except msgspec.DecodeError as exc:
         error = FieldError(("body",), f"invalid JSON: {exc}")
+    except UnicodeDecodeError:
+        error = FieldError(("body",), "invalid JSON: the body is not valid UTF-8")
+    except RecursionError:  # far deeper than any limit below: msgspec gives up before we can look
+        error = FieldError(("body",), f"invalid JSON: nested too deeply ({_DEPTH_MESSAGE})")
     else:
+        _check_depth(batch)
         if any(b in body for b in _SUSPECT_BYTES):
             _check_characters(batch)
         return batch
     raise ValidationError("1 invalid field(s)", [error])
+
+
+_DEPTH_MESSAGE = f"properties may nest objects and arrays at most {MAX_PROPERTIES_DEPTH} levels deep"
+_CONTAINERS = frozenset({dict, list})
+
+
+def _deeper_than(containers: list[Any], levels: int) -> bool:
+    """True when a value of ``containers`` (objects and arrays, each 1 level deep) nests more than
+    ``levels`` deep. Level by level, in list comprehensions: no recursion, and no Python call per value.
+
+    >>> _deeper_than([{"a": [1, {"b": 2}]}], 3), _deeper_than([{"a": [1, {"b": 2}]}], 2)
+    (False, True)
+    """
+    for _ in range(levels):
+        containers = [v for c in containers for v in (c.values() if type(c) is dict else c) if type(v) in _CONTAINERS]
+        if not containers:
+            return False
+    return True
+
+
+def _check_depth(batch: EventBatch) -> None:
+    # Most properties are flat: one look at the types of all their values, in C (no Python call per
+    # event: 0.14 ms per 1,000 events of 3 properties, a third of the decoding time), finds no
+    # container and skips the walk.
+    properties = list(filter(None, map(_PROPERTIES, batch.events)))
+    if _CONTAINERS.isdisjoint(map(type, chain.from_iterable(map(dict.values, properties)))):
+        return
+    if not _deeper_than(properties, MAX_PROPERTIES_DEPTH):
+        return
+    errors = [
+        FieldError(("body", "events", i, "properties"), _DEPTH_MESSAGE)
+        for i, e in enumerate(batch.events)
+        if e.properties and _deeper_than([e.properties], MAX_PROPERTIES_DEPTH)
+    ]
+    raise ValidationError(f"{len(errors)} invalid field(s)", errors)
+
+
+_PROPERTIES = attrgetter("properties")
 
 
 def _check_characters(batch: EventBatch) -> None:

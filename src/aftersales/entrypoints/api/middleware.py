@@ -1,17 +1,24 @@
-"""Pure ASGI middleware, outermost first: access log, body limit, authentication, idempotency.
+"""Pure ASGI middleware, outermost first: access log, server errors, body limit, authentication,
+idempotency.
 
 - **Access log**: one JSON record per request (method, path without query, status, duration, request
   id, API key id); never the key, the body or the query string.
+- **Server errors**: an exception that nothing else handled becomes a 500 problem response, and the
+  exception stops here. Starlette's own last-resort middleware sends its response and then re-raises
+  the exception, so uvicorn logs a traceback and *closes the keep-alive connection* after every 500;
+  a client with a connection pool then loses the connection and any pipelined request on it.
 - **Body limit**: reads the body before the app does; more than ``max_body`` bytes is 413, whether
   announced by Content-Length or streamed in chunks.
 - **Authentication**: every ``/v1`` path needs ``Authorization: Bearer <key>``; a missing, unknown
   or revoked key is 401. The scope is checked per route (403) by ``deps.require_scope``.
 - **Idempotency**: a write with an ``Idempotency-Key`` header runs once per (API key, idempotency
-  key); retries get the stored first response (``services/idempotency.py``).
+  key); retries get the stored first response (``services/idempotency.py``). While the first request
+  runs, a heartbeat task renews its claim, so a claim left by a killed process is taken over soon.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -25,7 +32,13 @@ from aftersales.entrypoints.api.problems import error_response, problem_response
 from aftersales.services import api_keys, idempotency
 from aftersales.services.ports import UnitOfWorkFactory
 
-__all__ = ["AccessLogMiddleware", "AuthMiddleware", "BodyLimitMiddleware", "IdempotencyMiddleware"]
+__all__ = [
+    "AccessLogMiddleware",
+    "AuthMiddleware",
+    "BodyLimitMiddleware",
+    "IdempotencyMiddleware",
+    "ServerErrorMiddleware",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,6 +47,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("aftersales.api.access")
+error_log = logging.getLogger("aftersales.api")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -83,6 +97,30 @@ class AccessLogMiddleware:
                     "key_id": principal.key_id if principal else None,
                 },
             )
+
+
+class ServerErrorMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def send_(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_)
+        except Exception as exc:
+            # The type only: a message may quote input values (PII), which logs never hold.
+            error_log.error("unhandled error on %s %s: %s", scope["method"], scope["path"], type(exc).__name__)
+            if started:  # half a response is out: only closing the connection can tell the client
+                raise
+            await problem_response(500, "internal error; it was logged", instance=scope["path"])(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -140,8 +178,25 @@ class AuthMiddleware:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, uow: UnitOfWorkFactory, wait_s: float = 30.0) -> None:
-        self.app, self.uow, self.wait_s = app, uow, wait_s
+    def __init__(
+        self,
+        app: ASGIApp,
+        uow: UnitOfWorkFactory,
+        wait_s: float = 30.0,
+        stale_s: float = idempotency.STALE_AFTER_S,
+        heartbeat_s: float = idempotency.HEARTBEAT_S,
+    ) -> None:
+        if not 0 < heartbeat_s < stale_s:
+            raise ValueError(f"the heartbeat ({heartbeat_s} s) must be shorter than the stale age ({stale_s} s)")
+        self.app, self.uow, self.wait_s, self.stale_s, self.heartbeat_s = app, uow, wait_s, stale_s, heartbeat_s
+
+    async def _heartbeat(self, key_id: str, key: str) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                await to_thread.run_sync(idempotency.renew, self.uow, key_id, key)
+            except Exception as exc:  # noqa: BLE001 - a missed beat only makes the claim look older
+                error_log.warning("idempotency heartbeat failed: %s", type(exc).__name__)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -154,7 +209,9 @@ class IdempotencyMiddleware:
         try:
             idempotency.check_key(key)
             stored = await to_thread.run_sync(
-                lambda: idempotency.begin(self.uow, principal.key_id, key, print_, wait_s=self.wait_s)
+                lambda: idempotency.begin(
+                    self.uow, principal.key_id, key, print_, wait_s=self.wait_s, stale_after_s=self.stale_s
+                )
             )
         except AftersalesError as exc:
             return await error_response(exc, path)(scope, receive, send)
@@ -172,11 +229,14 @@ class IdempotencyMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
+        beat = asyncio.ensure_future(self._heartbeat(principal.key_id, key))
         try:
             await self.app(scope, receive, capture)
         except BaseException:
             await to_thread.run_sync(idempotency.release, self.uow, principal.key_id, key)
             raise
+        finally:
+            beat.cancel()  # a renewal already in its thread finishes; renewing a completed claim changes nothing
         response = idempotency.StoredResponse(status, content_type, b"".join(chunks))
         if status >= 500:  # a server error is not an answer: let the retry run again
             await to_thread.run_sync(idempotency.release, self.uow, principal.key_id, key)

@@ -8,7 +8,6 @@ PII). Problem types are ``https://aftersales.dev/problems/<slug>`` (see docs/api
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -23,7 +22,6 @@ from aftersales.core.errors import AftersalesError, FieldError, ValidationError
 __all__ = ["PROBLEM_JSON", "install_handlers", "problem_body", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("aftersales.api")
 
 
 def _slug(title: str) -> str:
@@ -80,11 +78,7 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return problem_response(exc.status_code, str(exc.detail), instance=request.url.path)
 
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return problem_response(500, "internal error; it was logged", instance=request.url.path)
-
     app.add_exception_handler(AftersalesError, aftersales_error)
     app.add_exception_handler(RequestValidationError, request_validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected)
+    # Other exceptions: middleware.ServerErrorMiddleware answers 500 without dropping the connection.

@@ -3,6 +3,13 @@
 Every input model forbids unknown fields; time stamps must carry a zone (they are converted to UTC);
 money is exact (a decimal with at most 2 places, returned as a string such as ``"19.90"``); text may
 not contain NUL characters (PostgreSQL cannot store them).
+
+JSON types are not coerced where a coercion would store something the client did not mean, as
+``POST /v1/events`` already refuses them: a time stamp or date must be a string (pydantic would read
+``1700000000`` as seconds since 1970 and store 2023-11-14), an integer must be a JSON integer
+(``false`` would be stored as 0, ``"3"`` or ``3.0`` as 3) and a boolean a JSON boolean (not ``1`` or
+``"yes"``). Integers and booleans use pydantic's strict mode; strict dates and times would refuse
+strings too (FastAPI validates the decoded JSON in Python mode), so those refuse non-strings first.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
 
 from aftersales.core import contract
 from aftersales.core.contract import contract_utc
@@ -42,7 +49,18 @@ PageCursor = Annotated[
 
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
 KeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=KEY_PATTERN)]
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(contract_utc)]
+
+
+def _text_only(value: Any) -> Any:
+    """Refuse a time stamp or date that is not a string (a number would be read as epoch seconds)."""
+    if isinstance(value, str | datetime | date):
+        return value
+    raise ValueError("must be an ISO 8601 string, e.g. 2024-03-01T10:00:00+01:00 or 2024-03-01")
+
+
+UtcDateTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(contract_utc)]
+TextDate = Annotated[date, BeforeValidator(_text_only)]
+StrictBool = Annotated[bool, Strict()]
 
 
 class _Strict(BaseModel):
@@ -71,13 +89,14 @@ def _type(col: contract.Column, key: bool) -> Any:
     if col.type == "string":
         return KeyText if key or col.references else Text
     if col.type == "int":
-        return Annotated[int, Field(ge=int(col.minimum) if col.minimum is not None else -INT64_MAX, le=INT64_MAX)]
+        lo = int(col.minimum) if col.minimum is not None else -INT64_MAX
+        return Annotated[int, Strict(), Field(ge=lo, le=INT64_MAX)]
     if col.type == "money":
         lo = col.minimum if col.minimum is not None else -(10**16)
         return Annotated[Decimal, Field(ge=lo, lt=10**16, max_digits=18, decimal_places=2, allow_inf_nan=False)]
     if col.type == "timestamp":
         return UtcDateTime
-    return {"bool": bool, "date": date, "json": dict[str, Any]}[col.type]
+    return {"bool": StrictBool, "date": TextDate, "json": dict[str, Any]}[col.type]
 
 
 def _out_type(col: contract.Column) -> Any:
