@@ -1,13 +1,20 @@
 """Shared fixtures: a store on every database (SQLite file, PostgreSQL) for the repository suite.
 
 PostgreSQL: ``AFTERSALES_TEST_POSTGRES_URL`` or ``postgresql+psycopg://postgres@127.0.0.1:5432/test``.
-Each xdist worker gets its own database (created next to the test database). Without a server the
-PostgreSQL cases are skipped with the reason, except under ``CI=true``, where they fail.
+Without a server the PostgreSQL cases are skipped with the reason, except under ``CI=true``, where
+they fail.
+
+Databases created by tests are named per run: ``<name>_<run id>_<worker>``, where the run id is drawn
+once per pytest session on the controller and handed to every xdist worker, so two test runs on one
+server (two checkouts, a developer and CI) never drop each other's databases, and the workers of one
+run never share one. Each process drops the databases it created when its session ends.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,6 +26,56 @@ from aftersales.adapters.sql.migrate import upgrade
 from aftersales.adapters.sql.tables import metadata
 
 PG_URL = os.environ.get("AFTERSALES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+_RUN: dict[str, str] = {}  # "id": this session's run id (see pytest_configure)
+_CREATED: set[str] = set()  # databases this process created, dropped at the end of its session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Draw the run id on the controller (or a run without xdist); a worker takes the controller's."""
+    workerinput = getattr(config, "workerinput", None)
+    _RUN["id"] = workerinput["aftersales_run_id"] if workerinput else secrets.token_hex(4)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """xdist, on the controller, for each worker it starts: pass the run id on."""
+    node.workerinput["aftersales_run_id"] = _RUN["id"]  # type: ignore[attr-defined]
+
+
+def run_id() -> str:
+    """This test session's id, the same on the controller and every xdist worker."""
+    return _RUN["id"]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def run_database_name(name: str) -> str:
+    """``name`` made unique to this run and worker, e.g. ``aftersales_api_0a1b2c3d_gw1`` (PostgreSQL
+    keeps only 63 bytes of a name, so a longer one is refused rather than cut to a shared prefix)."""
+    full = f"{name}_{run_id()}_{_worker()}"
+    if len(full.encode()) > 63:
+        raise ValueError(f"test database name too long for PostgreSQL: {full}")
+    return full
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the databases this process created (``WITH (FORCE)``: engines a test left open are cut)."""
+    if not _CREATED:
+        return
+    admin = _pg_admin()
+    try:
+        with admin.connect() as conn:
+            for name in sorted(_CREATED):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _CREATED.clear()
+    except Exception as exc:  # noqa: BLE001 - the tests ran; say what is left behind instead of failing
+        print(f"test databases not dropped ({type(exc).__name__}): {sorted(_CREATED)}", file=sys.stderr)
+    finally:
+        admin.dispose()
 
 
 def _pg_admin() -> Engine:
@@ -33,13 +90,20 @@ def _no_server(exc: Exception) -> None:
 
 
 def postgres_database(name: str) -> str:
-    """URL of a fresh, empty PostgreSQL database ``name`` (dropped and re-created); skips without a server."""
+    """URL of a fresh, empty PostgreSQL database for ``name``, named for this run and worker
+    (:func:`run_database_name`; re-created if it exists, dropped at the end of the session); skips
+    without a server."""
+    name = run_database_name(name)
+    admin = _pg_admin()
     try:
-        with _pg_admin().connect() as conn:
+        with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _CREATED.add(name)
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
         _no_server(exc)
+    finally:
+        admin.dispose()
     return str(make_url(PG_URL).set(database=name))
 
 
@@ -61,13 +125,9 @@ def fresh_postgres_database() -> Callable[[str], str]:
     return postgres_database
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
 @pytest.fixture(scope="session")
 def _pg_store_url() -> str:
-    url = postgres_database(f"aftersales_store_{_worker()}")
+    url = postgres_database("aftersales_store")
     upgrade(make_engine(url))
     return url
 

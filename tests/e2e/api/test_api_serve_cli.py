@@ -1,5 +1,6 @@
 """``aftersales keys`` and ``aftersales serve`` as processes: keys printed once and revocable, JSON logs
-without keys or PII, graceful shutdown that completes an in-flight request."""
+without keys or PII, graceful shutdown that completes an in-flight request, workers that stop with
+their supervisor. Every server started here is stopped, with its workers, whatever the test did."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,36 +33,52 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(db: str, *args: str) -> tuple[str, subprocess.Popen[str]]:
+@contextmanager
+def _served(db: str, *args: str, stderr: Any = subprocess.PIPE) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``aftersales serve`` on a free loopback port, ready; stopped on the way out whatever happened,
+    a failed readiness check included: SIGTERM, then SIGKILL to its whole process group (the server is
+    started in a session of its own, so its workers are in that group)."""
     port = _port()
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--db", db, *args],
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         stdout=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.1)
-    return url, proc
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180  # a bound, not a speed check: a loaded 2-core machine took ~60 s
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+        yield url, proc
+    finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=30)
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of its group: a hung supervisor, orphans
+    if proc.poll() is None:
+        proc.wait(timeout=30)
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     db = str(tmp_path / "store.db")
-    url, proc = _serve(db)
-    yield url, db, proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    with _served(db) as (url, proc):
+        yield url, db, proc
 
 
 def test_keys_serve_revoke_and_clean_logs(server) -> None:
@@ -118,15 +137,14 @@ def test_sigterm_lets_an_in_flight_request_finish(server) -> None:
 
 
 @pytest.mark.postgres
-def test_workers_share_the_port_and_store_each_event_once(fresh_postgres_database, worker_id) -> None:
+def test_workers_share_the_port_and_store_each_event_once(fresh_postgres_database) -> None:
     """``serve --workers 2`` on PostgreSQL: the store is migrated once, two worker processes answer on one
     port, overlapping batches sent in parallel are stored once, and SIGTERM stops every process."""
-    db = fresh_postgres_database(f"aftersales_serve_workers_{worker_id}")
+    db = fresh_postgres_database("aftersales_serve_workers")
     assert _cli("init", "--db", db).returncode == 0  # keys need the schema; serve would migrate it too
     key = _cli("keys", "create", "--scope", "ingest", "--db", db).stdout.strip()
-    url, proc = _serve(db, "--workers", "2")
-    try:
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    with _served(db, "--workers", "2") as (url, proc):
+        children = _children(proc.pid)
         assert len(children) >= 2  # the two workers (plus, maybe, multiprocessing's resource tracker)
 
         def post(first: int) -> int:
@@ -142,14 +160,51 @@ def test_workers_share_the_port_and_store_each_event_once(fresh_postgres_databas
         with ThreadPoolExecutor(4) as pool:
             inserted = sum(pool.map(post, [0, 100, 200, 300, 0, 600]))
         assert inserted == 900  # ids w0..w899, each stored once whichever worker took it
-    finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
-    assert proc.returncode in (0, -signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while (alive := [p for p in children if _running(p)]) and time.monotonic() < deadline:
+        assert proc.returncode in (0, -signal.SIGTERM)
+        assert not _still_running(children)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_workers_exit_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """``kill -9`` of the ``serve --workers 2`` supervisor: the workers notice (parent-death signal, and
+    a watchdog on the parent), stop, and the port is free for the next start. Before, they were
+    re-parented and went on serving, and the next ``serve`` on the port failed."""
+    db = str(tmp_path / "store.db")
+    with (tmp_path / "serve.log").open("w") as log, _served(db, "--workers", "2", stderr=log) as (url, proc):
+        port = int(url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 180
+        while len(workers := [p for p in _children(proc.pid) if b"spawn_main" in _cmdline(p)]) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=30)
+        alive = _still_running(workers, wait_s=90)
+        assert not alive, [_cmdline(p) for p in alive]
+        with socket.socket() as s:  # as uvicorn binds: only a listening socket can refuse this
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+    assert "is gone: stopping this worker" in (tmp_path / "serve.log").read_text()
+
+
+def _children(pid: int) -> list[str]:
+    return subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _still_running(pids: list[str], wait_s: float = 20) -> list[str]:
+    """The processes of ``pids`` still running after waiting up to ``wait_s`` seconds for them to end."""
+    deadline = time.monotonic() + wait_s
+    while (alive := [p for p in pids if _running(p)]) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not alive, [Path(f"/proc/{p}/cmdline").read_bytes() for p in alive]
+    return alive
 
 
 def _running(pid: str) -> bool:

@@ -12,11 +12,29 @@ by its Python work (decoding and checking a batch). Each worker runs its own web
 they share the work safely (a delivery is claimed under a lease, with ``SKIP LOCKED`` on
 PostgreSQL). On SQLite, writes from all workers still go one at a time, so more workers help reads
 only; use PostgreSQL for heavy ingest.
+
+A worker exits when its supervisor dies. uvicorn's supervisor stops its workers when it is asked to
+stop, but a supervisor killed outright (``kill -9``, the OOM killer) cannot, and its workers would be
+re-parented and keep serving on the port, so that the next ``serve`` fails with "Address already in
+use". Each worker therefore (1) asks Linux to send it SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), and (2) on every platform runs a watchdog thread that waits on the
+parent's multiprocessing sentinel (a pipe that reads end-of-file when the parent is gone) and checks
+``os.getppid()`` every second, then sends the worker SIGTERM. SIGTERM is uvicorn's graceful
+shutdown: requests in flight finish; a worker still alive :data:`ORPHAN_EXIT_S` seconds later exits
+at once.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
+from multiprocessing.connection import wait
 
 import uvicorn
 from fastapi import FastAPI
@@ -25,9 +43,11 @@ from aftersales import bootstrap
 from aftersales.entrypoints.api.app import ApiOptions, create_app
 from aftersales.entrypoints.api.logs import configure_logging
 
-__all__ = ["serve", "worker_app"]
+__all__ = ["ORPHAN_EXIT_S", "exit_with_parent", "serve", "worker_app"]
 
 _PREFIX = "AFTERSALES_"  # config.Settings reads AFTERSALES_<FIELD>
+ORPHAN_EXIT_S = 60.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def serve(
@@ -66,6 +86,33 @@ def serve(
 def worker_app() -> FastAPI:
     """The app of one worker process of ``serve(workers=N)``: the settings' store (already migrated by
     the parent) and log level."""
+    exit_with_parent()
     settings = bootstrap.settings()
     configure_logging(settings.log_level)
     return create_app(settings, options=ApiOptions(migrate=False))
+
+
+def exit_with_parent() -> bool:
+    """Make this process (a worker started by ``multiprocessing``) stop when its parent dies: SIGTERM,
+    then, if it is still alive :data:`ORPHAN_EXIT_S` seconds later, an immediate exit. False (nothing
+    done) in a process that ``multiprocessing`` did not start."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return False
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)  # a failure leaves the watchdog
+    threading.Thread(
+        target=_watch_parent, args=(parent.pid, parent.sentinel), name="parent-watchdog", daemon=True
+    ).start()
+    return True
+
+
+def _watch_parent(parent_pid: int, sentinel: int) -> None:
+    # The getppid() check also covers a parent that died before prctl() above took effect.
+    while not wait([sentinel], timeout=1.0) and os.getppid() == parent_pid:
+        pass
+    logging.getLogger("aftersales.api").warning("the supervisor (pid %d) is gone: stopping this worker", parent_pid)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_EXIT_S)
+    os._exit(1)
