@@ -60,3 +60,95 @@ def test_bad_queries_are_422_problems_naming_the_field(tiny, params: dict, loc: 
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert loc in [e["loc"] for e in r.json()["errors"]]
+
+
+def test_every_report_names_its_period_and_whether_it_is_complete(tiny) -> None:
+    with tiny.client("read") as c:
+        r = c.get("/v1/metrics")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    # The latest month holding orders is February 2024, long over.
+    assert body["periods"] == [
+        {
+            "start": "2024-02-01",
+            "end": "2024-03-01",
+            "last_day": "2024-02-29",
+            "complete": True,
+            "label": "2024-02-01 to 2024-02-29",
+        }
+    ]
+    assert body["caption"] == "month 2024-02-01 to 2024-02-29"
+    aov = next(row for row in body["data"] if row["metric"] == "average_order_value")
+    assert (aov["period"], aov["value"], aov["complete"]) == ("2024-02-01", 35.0, True)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"name": "average_order_value", "period": "day", "from": "2024-01-01", "to": "2025-02-05"},  # 401 days
+        {"name": "average_order_value", "period": "day", "from": "1900-01-01"},  # to the latest order: 45,000 days
+    ],
+)
+def test_a_request_for_too_many_periods_is_refused_naming_period(tiny, params: dict) -> None:
+    with tiny.client("read") as c:
+        r = c.get("/v1/metrics", params=params)
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["errors"]] == [["query", "period"]]
+
+
+def test_service_errors_are_located_without_cli_flags(tiny) -> None:
+    with tiny.client("read") as c:
+        r = c.get("/v1/metrics", params={"by": "no_such_column"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert [e["loc"] for e in body["errors"]] == [["query", "by"]]
+    assert "--" not in body["detail"] and all("--" not in e["message"] for e in body["errors"])
+
+
+def test_analytics_beyond_the_concurrency_limit_get_429_and_ingestion_does_not(tiny) -> None:
+    from aftersales.entrypoints.api.routers.analytics import RETRY_AFTER_S, analytics_slots
+
+    slots = analytics_slots(tiny.app)
+    held = 0
+    while slots.try_acquire():  # occupy every slot, as long-running requests would
+        held += 1
+    try:
+        assert held == slots.limit >= 1
+        with tiny.client("read") as c:
+            r = c.get("/v1/metrics", params={"name": "average_order_value"})
+        assert r.status_code == 429, r.text
+        assert r.headers["retry-after"] == str(RETRY_AFTER_S)
+        assert r.headers["content-type"] == "application/problem+json"
+        with tiny.client("ingest") as c:
+            body = {"event_id": "busy-1", "name": "checkout_started", "customer_id": "c1"}
+            body["occurred_at"] = "2024-02-11T10:00:00Z"
+            assert c.post("/v1/events", json={"events": [body]}).status_code == 202
+        with tiny.client(None) as c:
+            assert c.get("/healthz").status_code == 200
+    finally:
+        for _ in range(held):
+            slots.release()
+    with tiny.client("read") as c:
+        assert c.get("/v1/metrics", params={"name": "average_order_value"}).status_code == 200
+
+
+def test_orders_of_the_current_month_are_shown_to_date(tiny) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    with tiny.client("ingest") as c:
+        body = {"order_id": "o-now", "customer_id": "c1", "ordered_at": now.isoformat(), "revenue": "12.50"}
+        assert c.post("/v1/orders", json=body).status_code == 201
+    with tiny.client("read") as c:
+        r = c.get("/v1/metrics")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    [shown] = body["periods"]
+    assert (shown["start"], shown["last_day"], shown["complete"]) == (
+        now.date().replace(day=1).isoformat(),
+        now.date().isoformat(),
+        False,
+    )
+    assert "to date" in shown["label"] and "to date" in body["caption"]
+    aov = next(row for row in body["data"] if row["metric"] == "average_order_value")
+    assert (aov["value"], aov["orders"], aov["complete"]) == (12.5, 1, False)

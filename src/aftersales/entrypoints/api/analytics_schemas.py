@@ -10,15 +10,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from aftersales.core.clv.options import ModelName, SpendModel, TimeUnit
 from aftersales.core.clv.value import RiskTier
 
-__all__ = ["MetricsOut", "RefreshIn", "RefreshOut", "ScoreOut", "ScorePage"]
+__all__ = ["MetricsOut", "PeriodOut", "RefreshIn", "RefreshOut", "ScoreOut", "ScorePage"]
+
+
+class PeriodOut(BaseModel):
+    start: date = Field(description="First day of the period (the records' `period`).")
+    end: date = Field(description="The day after the last day counted.")
+    last_day: date = Field(description="The last day counted (today for a period shown to date).")
+    complete: bool = Field(description="False when the period is not over yet: its numbers are to date.")
+    label: str = Field(description="In words: `2024-03-01 to 2024-03-31` or `2024-03-01 to date (through ...)`.")
 
 
 class MetricsOut(BaseModel):
     data: list[dict[str, Any]] = Field(
-        description="One record per metric, period and segment: metric, period, segment, value and the "
-        "formula's parts (the records of `aftersales metrics --format json`)."
+        description="One record per metric, period and segment: metric, period, segment, value, the "
+        "formula's parts and `complete` (the records of `aftersales metrics --format json`)."
     )
     errors: list[str] = Field(description="Metrics that could not run (e.g. the store lacks a table), one line each.")
+    periods: list[PeriodOut] = Field(description="The periods shown, oldest first.")
+    caption: str = Field(description="The periods shown, in words (e.g. `month 2024-03-01 to date (through ...)`).")
 
 
 class ScoreOut(BaseModel):
