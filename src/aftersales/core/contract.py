@@ -18,8 +18,21 @@ json        TEXT holding a JSON object              string (JSON text)
 =========== ======================================= =========================================
 
 Time stamps must carry a zone on input (``2024-03-01T10:00:00+01:00``); they are stored in UTC.
+A date-only value (``2024-03-01``) in a time stamp column means the start of that day in the
+reporting time zone (or the zone an import is told to assume), so it lands on the day it names.
 Calendar periods (month, quarter) are cut in the business's reporting time zone
 (``Settings.reporting_timezone``), never in the server's.
+
+Limits every writer applies (the importers in ``core/validation.py``, the API's schemas), so what
+one entry point accepts the other accepts too, and neither database refuses it:
+
+- text holds no NUL character (PostgreSQL cannot store one) and no lone surrogate (not UTF-8);
+  at most ``MAX_TEXT_LENGTH`` characters, keys and references at most ``MAX_KEY_LENGTH``;
+- money has at most ``MONEY_DECIMALS`` decimal places (a fraction of a cent is refused, never
+  rounded silently) and an absolute value below ``MONEY_LIMIT`` (``NUMERIC(18, 2)`` holds 16 digits
+  before the point);
+- integers fit in 64 bits (``BIGINT``);
+- survey scores lie on their kind's scale (``SURVEY_SCALES``: NPS 0-10, CSAT 1-5, CES 1-7).
 """
 
 from __future__ import annotations
@@ -34,8 +47,15 @@ from aftersales.core.errors import ContractError
 
 __all__ = [
     "CONTRACT_VERSION",
+    "INT_LIMIT",
+    "MAX_JSON_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_TEXT_LENGTH",
     "MAX_YEAR",
     "MIN_YEAR",
+    "MONEY_DECIMALS",
+    "MONEY_LIMIT",
+    "SURVEY_SCALES",
     "TABLES",
     "YEARS_MESSAGE",
     "Column",
@@ -51,6 +71,16 @@ CONTRACT_VERSION = "1"
 # arithmetic is safe on every engine. Importers, the API and event ingestion all apply it.
 MIN_YEAR, MAX_YEAR = 1900, 2199
 YEARS_MESSAGE = f"time stamp must fall in the years {MIN_YEAR}-{MAX_YEAR} once converted to UTC"
+# Text: free text (names, comments) and keys (ids that appear in API paths); JSON objects as text.
+MAX_TEXT_LENGTH = 10_000
+MAX_KEY_LENGTH = 255
+MAX_JSON_LENGTH = 1_000_000
+# Money is NUMERIC(18, 2): two decimals, |value| < 10^16. Integers are BIGINT: |value| < 2^63.
+MONEY_DECIMALS = 2
+MONEY_LIMIT = 10**16
+INT_LIMIT = 2**63
+# Survey scales, inclusive, by survey kind: the importer, the API and the generator all apply them.
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 
 def contract_utc(when: datetime) -> datetime:
@@ -87,6 +117,9 @@ class Column:
     choices: tuple[str, ...] | None = None  # allowed values for a string column
     minimum: float | None = None  # inclusive lower bound for numbers
     default: object = None
+    # The allowed range depends on another column: (its value, lowest, highest), e.g. survey scales.
+    scale_by: str | None = None
+    scales: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,7 +162,7 @@ def _c(name: str, type_: LogicalType, description: str, **kw: object) -> Column:
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "returned", "cancelled")
 SUBSCRIPTION_STATUSES = ("trialing", "active", "paused", "cancelled")
-SURVEY_KINDS = ("nps", "csat", "ces")
+SURVEY_KINDS = tuple(SURVEY_SCALES)
 COST_KINDS = ("acquisition", "retention", "service")
 
 TABLES: dict[str, Table] = {
@@ -289,8 +322,22 @@ TABLES: dict[str, Table] = {
                 _c("survey_id", "string", "Which survey.", required=True),
                 _c("customer_id", "string", "Respondent (null when anonymous).", references="customers.customer_id"),
                 _c("order_id", "string", "Order the survey was about, if any.", references="orders.order_id"),
-                _c("kind", "string", "nps (0-10), csat (1-5) or ces (1-7).", required=True, choices=SURVEY_KINDS),
-                _c("score", "int", "The score on the kind's scale.", required=True, minimum=0),
+                _c(
+                    "kind",
+                    "string",
+                    ", ".join(f"{k} ({lo}-{hi})" for k, (lo, hi) in SURVEY_SCALES.items()) + ".",
+                    required=True,
+                    choices=SURVEY_KINDS,
+                ),
+                _c(
+                    "score",
+                    "int",
+                    "The score on the kind's scale.",
+                    required=True,
+                    minimum=0,
+                    scale_by="kind",
+                    scales=tuple((kind, lo, hi) for kind, (lo, hi) in SURVEY_SCALES.items()),
+                ),
                 _c("comment", "string", "Free-text comment."),
                 _c("responded_at", "timestamp", "When it was answered.", required=True),
             ),

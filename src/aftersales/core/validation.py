@@ -4,13 +4,20 @@ Input values may be text (CSV, JSON Lines) or already typed (Parquet, generated 
 Each column is parsed by its logical type; every problem of a row is named in its reason, e.g.
 ``ordered_at: no time zone in '2024-03-01 10:00'; revenue: must be >= 0, got -3``.
 
-Rules (docs/importing.md):
+Rules (docs/importing.md; the limits are the contract's, shared with the API):
 
 - text is stripped; an empty string is a missing value;
 - a missing required field, an unparseable number / date / time stamp, a value outside the allowed
-  choices or below the column's minimum (e.g. a negative quantity) rejects the row;
-- time stamps must carry a zone (``Z`` or ``+01:00``); they are converted to UTC;
-- money is rounded to cents; integers must be whole numbers;
+  choices, below the column's minimum (e.g. a negative quantity) or off its scale (a CSAT of 9)
+  rejects the row;
+- text may not hold a NUL or a lone surrogate, nor exceed ``MAX_TEXT_LENGTH`` characters
+  (``MAX_KEY_LENGTH`` for keys and references, ``MAX_JSON_LENGTH`` for JSON);
+- time stamps must carry a zone (``Z`` or ``+01:00``), unless :class:`TimeRules` names a zone to
+  assume for those without; they are converted to UTC. A date-only value (``2024-03-01``) is the
+  start of that day in ``TimeRules.date_zone``;
+- money must have at most 2 decimal places (a fraction of a cent is refused: rounding it would
+  change the amount silently) and an absolute value below ``MONEY_LIMIT``; integers must be whole
+  and fit in 64 bits;
 - a missing optional value takes the column's default, if it has one.
 
 >>> import pandas as pd
@@ -23,6 +30,9 @@ Rules (docs/importing.md):
 ('2024-03-01T09:00:00+00:00', 'placed')
 >>> result.reasons.iloc[0]
 "customer_id: missing required field; ordered_at: no time zone in '2024-03-01 10:00'; revenue: must be >= 0, got '-1'"
+>>> later = validate(get_table("orders"), raw, TimeRules(naive_zone="Europe/Oslo"))
+>>> later.reasons.iloc[0]
+"customer_id: missing required field; revenue: must be >= 0, got '-1'"
 """
 
 from __future__ import annotations
@@ -35,13 +45,27 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from aftersales.core import contract
 from aftersales.core.contract import MAX_YEAR, MIN_YEAR, Column, Table
 
-__all__ = ["ValidationResult", "validate"]
+__all__ = ["TimeRules", "ValidationResult", "validate"]
 
 _ZONE = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class TimeRules:
+    """How to read time stamps that do not name their zone.
+
+    ``naive_zone``: IANA zone assumed for a date and time without a zone (``None``: such a value
+    is rejected); ``date_zone``: zone whose midnight a date-only value means.
+    """
+
+    naive_zone: str | None = None
+    date_zone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -92,6 +116,34 @@ def _present(s: pd.Series) -> pd.Series:
     return s.notna()
 
 
+def _utf8(v: str) -> bool:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_problems(text: pd.Series, limit: int, err: pd.Series) -> None:
+    """Name what no store can hold (NUL, lone surrogates) and text over ``limit`` characters.
+
+    The common case (no NUL, valid UTF-8) is checked once over the whole column, not per value.
+    """
+    values = text.dropna()
+    if values.empty:
+        return
+    joined = "".join(values.tolist())
+    if "\x00" in joined or not (joined.isascii() or _utf8(joined)):
+        nul = values.map(lambda v: "\x00" in v)
+        err[nul[nul].index] = "contains a NUL character: " + _show(values[nul].str.replace("\x00", "\\x00"))
+        broken = values.map(lambda v: not _utf8(v)) & ~nul
+        err[broken[broken].index] = "not valid UTF-8 text (a lone surrogate)"
+    lengths = values.map(len)
+    long = lengths > limit
+    if long.any():
+        err[long[long].index] = f"longer than {limit:,} characters (" + lengths[long].map("{:,}".format) + ")"
+
+
 def _in_years(values: pd.Series, raw: pd.Series, err: pd.Series) -> tuple[pd.Series, pd.Series]:
     years = values.dt.year
     off = values.notna() & ((years < MIN_YEAR) | (years > MAX_YEAR))
@@ -99,26 +151,86 @@ def _in_years(values: pd.Series, raw: pd.Series, err: pd.Series) -> tuple[pd.Ser
     return values.where(~off), err
 
 
-def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _localize(naive: pd.Series, zone: str, midnight: bool) -> pd.Series:
+    """Wall-clock times in ``zone`` as UTC; NaT where the time does not exist or is ambiguous there
+    (a daylight-saving change). A day's midnight takes the first instant of that day instead."""
+    if midnight:
+        local = naive.dt.tz_localize(zone, ambiguous=np.ones(len(naive), bool), nonexistent="shift_forward")
+    else:
+        local = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+
+
+def _timestamps(s: pd.Series, present: pd.Series, err: pd.Series, rules: TimeRules) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    if pd.api.types.is_datetime64_dtype(s.dtype):
+        if rules.naive_zone is None:
+            err[present] = "no time zone in " + _show(s[present])
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
+        values = _localize(s, rules.naive_zone, midnight=False)
+        gap = present & values.isna()
+        err[gap] = f"not a valid local time in {rules.naive_zone} (a daylight-saving change): " + _show(s[gap])
+        return values
+    text = _as_text(s)
+    date_only = pd.Series([v is not None and _DATE_ONLY.match(v) is not None for v in text], index=s.index)
+    has_zone = pd.Series([v is not None and _ZONE.search(v) is not None for v in text], index=s.index) & ~date_only
+    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
+    if has_zone.any():
+        parsed = pd.to_datetime(text.where(has_zone), format="ISO8601", utc=True, errors="coerce")
+        values = values.where(~has_zone, parsed.astype("datetime64[us, UTC]"))
+    if date_only.any():
+        days = pd.to_datetime(text.where(date_only), format="%Y-%m-%d", errors="coerce")
+        values = values.where(~date_only, _localize(days, rules.date_zone, midnight=True))
+    naive = present & ~has_zone & ~date_only
+    if naive.any():
+        wall = pd.to_datetime(text.where(naive), format="ISO8601", errors="coerce")
+        nonsense = naive & wall.isna()
+        err[nonsense] = "not a time stamp: " + _show(s[nonsense])
+        naive = naive & ~nonsense
+        if rules.naive_zone is None:
+            err[naive] = "no time zone in " + _show(s[naive])
+        elif naive.any():
+            local = _localize(wall.where(naive), rules.naive_zone, midnight=False)
+            values = values.where(~naive, local)
+            gap = naive & local.isna()
+            err[gap] = f"not a valid local time in {rules.naive_zone} (a daylight-saving change): " + _show(s[gap])
+    unparsed = present & (has_zone | date_only) & values.isna()
+    err[unparsed] = "not a time stamp: " + _show(s[unparsed])
+    return values
+
+
+def _numbers(col: Column, s: pd.Series, present: pd.Series, err: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        num = pd.to_numeric(_as_text(s), errors="coerce").astype("float64")
+    bad = present & ~np.isfinite(num.fillna(np.nan).to_numpy(dtype="float64", na_value=np.nan))
+    err[bad] = "not a number: " + _show(s[bad])
+    ok = present & ~bad
+    if col.type == "int":
+        frac = ok & (num % 1 != 0)
+        err[frac] = "not a whole number: " + _show(s[frac])
+        big = ok & ~frac & (num.abs() >= contract.INT_LIMIT)
+        err[big] = "out of range for a 64-bit integer: " + _show(s[big])
+        return num.where(~(bad | frac | big)).astype("Int64")
+    # Cents, with a tolerance of a few ulps: 19.99 as a float is 1998.9999999999998 cents.
+    cents = num * 10**contract.MONEY_DECIMALS
+    off = (cents - np.rint(cents)).abs() > 1e-6 + cents.abs() * 4e-16
+    frac = ok & off
+    err[frac] = f"more than {contract.MONEY_DECIMALS} decimal places: " + _show(s[frac])
+    big = ok & ~frac & (num.abs() >= contract.MONEY_LIMIT)
+    err[big] = f"must be less than {contract.MONEY_LIMIT:,} in absolute value, got " + _show(s[big])
+    return num.where(~(bad | frac | big)).round(contract.MONEY_DECIMALS)
+
+
+def _parse(col: Column, s: pd.Series, rules: TimeRules, key: bool) -> tuple[pd.Series, pd.Series]:
     """Parse one column. Returns (typed values with NA for missing, error message or None per row)."""
     present = _present(s)
     err = pd.Series(None, index=s.index, dtype=object)
     kind = col.type
     if kind in ("int", "money"):
-        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            num = s.astype("float64")
-        else:
-            num = pd.to_numeric(_as_text(s), errors="coerce").astype("float64")
-        bad = present & ~np.isfinite(num.fillna(np.nan).to_numpy(dtype="float64", na_value=np.nan))
-        err[bad] = "not a number: " + _show(s[bad])
-        if kind == "int":
-            frac = present & ~bad & (num % 1 != 0)
-            err[frac] = "not a whole number: " + _show(s[frac])
-            bad = bad | frac
-            values = num.where(~bad).astype("Int64")
-        else:
-            values = num.where(~bad).round(2)
-        return values, err
+        return _numbers(col, s, present, err), err
     if kind == "bool":
         if pd.api.types.is_bool_dtype(s.dtype):
             return s.astype("boolean"), err
@@ -131,19 +243,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         err[bad] = "not true/false: " + _show(s[bad])
         return values, err
     if kind == "timestamp":
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            return _in_years(s.dt.tz_convert("UTC"), s, err)
-        if pd.api.types.is_datetime64_dtype(s.dtype):
-            err[present] = "no time zone in " + _show(s[present])
-            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]"), err
-        text = _as_text(s)
-        has_zone = pd.Series([v is not None and _ZONE.search(v) is not None for v in text], index=s.index)
-        values = pd.to_datetime(text.where(has_zone), format="ISO8601", utc=True, errors="coerce")
-        nozone = present & ~has_zone
-        unparsed = present & has_zone & values.isna()
-        err[nozone] = "no time zone in " + _show(s[nozone])
-        err[unparsed] = "not a time stamp: " + _show(s[unparsed])
-        return _in_years(values.astype("datetime64[us, UTC]"), s, err)
+        return _in_years(_timestamps(s, present, err, rules), s, err)
     if kind == "date":
         text = _as_text(s)
         values = pd.to_datetime(text, format="ISO8601", errors="coerce")
@@ -152,6 +252,7 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         return values.dt.date.where(values.notna(), None), err
     text = _as_text(s)
     if kind == "json":
+        _text_problems(text, contract.MAX_JSON_LENGTH, err)
 
         def check(v: str | None) -> str | None:
             if v is None:
@@ -161,16 +262,32 @@ def _parse(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
             except ValueError:
                 return "not valid JSON"
 
-        msgs = pd.Series([check(v) for v in text], index=s.index, dtype=object)
+        msgs = pd.Series([check(v) for v in text], index=s.index, dtype=object).where(err.isna())
         err[msgs.notna()] = msgs[msgs.notna()] + ": " + _show(s[msgs.notna()])
-    return text, err
+    else:
+        _text_problems(text, contract.MAX_KEY_LENGTH if key else contract.MAX_TEXT_LENGTH, err)
+    return text.where(err.isna()), err
 
 
-def validate(table: Table, raw: pd.DataFrame) -> ValidationResult:
+def _off_scale(col: Column, values: pd.Series, typed: dict[str, pd.Series]) -> pd.Series:
+    """Why each value is off the scale its ``scale_by`` column selects (None when on it)."""
+    why = pd.Series(None, index=values.index, dtype=object)
+    by = typed.get(col.scale_by or "")
+    if by is None:
+        return why
+    for choice, lo, hi in col.scales:
+        off = values.notna() & (by == choice).fillna(False) & ((values < lo) | (values > hi)).fillna(False)
+        why[off] = f"{choice} scores run from {lo} to {hi}, got " + values[off].astype(str)
+    return why
+
+
+def validate(table: Table, raw: pd.DataFrame, rules: TimeRules | None = None) -> ValidationResult:
     """Validate and type a batch of ``table`` rows whose columns are contract column names.
 
-    Columns absent from ``raw`` are treated as missing values.
+    Columns absent from ``raw`` are treated as missing values; ``rules`` say how to read time stamps
+    without a zone (default: reject them; dates are days in UTC).
     """
+    rules = rules or TimeRules()
     reasons = pd.Series("", index=raw.index, dtype=object)
     typed: dict[str, pd.Series] = {}
 
@@ -184,7 +301,8 @@ def validate(table: Table, raw: pd.DataFrame) -> ValidationResult:
 
     for col in table.columns:
         s = raw[col.name] if col.name in raw.columns else pd.Series(None, index=raw.index, dtype=object)
-        values, err = _parse(col, s)
+        key = col.name in table.key or col.references is not None
+        values, err = _parse(col, s, rules, key)
         has_err = err.notna()
         add(has_err, col.name + ": " + err.astype(str))
         if col.default is not None:
@@ -197,6 +315,9 @@ def validate(table: Table, raw: pd.DataFrame) -> ValidationResult:
         if col.minimum is not None and col.type in ("int", "money"):
             low = values.notna() & (values.astype("float64") < col.minimum)
             add(low, f"{col.name}: must be >= {col.minimum:g}, got " + _show(s.where(low, "")))
+        if col.scales:
+            why = _off_scale(col, values, typed)
+            add(why.notna(), col.name + ": " + why.astype(str))
         typed[col.name] = values
     bad = reasons != ""
     valid = pd.DataFrame(typed, index=raw.index)[~bad]

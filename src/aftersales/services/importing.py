@@ -8,7 +8,10 @@ Guarantees (docs/importing.md):
   consistent store, and running it again completes it: rows are upserted on their natural keys, so
   nothing is duplicated and unchanged rows are counted as unchanged;
 - rows that share a key inside one file must agree: a later row with the same key and different
-  values is rejected as a conflicting duplicate; an identical repeat is skipped.
+  values is rejected as a conflicting duplicate; an identical repeat is skipped;
+- the counts add up: ``read = inserted + updated + unchanged + duplicates + rejected`` for the
+  primary table, rows the reader could not parse (a malformed CSV row, a line that is not JSON)
+  included in ``read`` and ``rejected``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Protocol
 import pandas as pd
 
 from aftersales.core import contract
-from aftersales.core.validation import validate
+from aftersales.core.validation import TimeRules, validate
 from aftersales.services.key_tracker import KeyTracker
 
 __all__ = [
@@ -75,6 +78,7 @@ class ImportResult:
     tables: dict[str, TableCounts] = field(default_factory=dict)
     rejected_path: str | None = None
     ignored_columns: tuple[str, ...] = ()
+    assumed_timezone: str | None = None  # zone given to time stamps that had none (opt-in)
 
     @property
     def inserted(self) -> int:
@@ -137,12 +141,18 @@ def run_import(
     *,
     create_missing_customers: bool = False,
     on_batch: Callable[[ImportResult], None] | None = None,
+    times: TimeRules | None = None,
 ) -> ImportResult:
-    """Import ``batches`` whose primary table is ``table``; see the module docstring for guarantees."""
-    result = ImportResult(table=table, rejected_path=rejects.path)
+    """Import ``batches`` whose primary table is ``table``; see the module docstring for guarantees.
+
+    ``times``: how time stamps without a zone and date-only values are read (default: rejected / UTC).
+    """
+    times = times or TimeRules()
+    result = ImportResult(table=table, rejected_path=rejects.path, assumed_timezone=times.naive_zone)
     tracker = KeyTracker()
     for batch in batches:
-        result.read += len(batch.raw)
+        # rows the reader could not parse at all may be missing from ``raw``; they were read all the same
+        result.read += len(batch.raw.index.union(pd.Index(list(batch.rejects), dtype="int64")))
         reasons: dict[int, list[str]] = {r: [m] for r, m in batch.rejects.items()}
 
         def reject(rows: pd.Series, prefix: str = "", _reasons: dict[int, list[str]] = reasons) -> None:
@@ -153,7 +163,7 @@ def run_import(
         for name in _write_order(list(batch.tables)):
             t = contract.get_table(name)
             unread = batch.tables[name].index.isin(list(batch.rejects))  # the reader already said why
-            checked = validate(t, batch.tables[name][~unread])
+            checked = validate(t, batch.tables[name][~unread], times)
             reject(checked.reasons, "" if name == table else f"{name}: ")
             frame = checked.valid
             if name == table:

@@ -11,6 +11,9 @@ reporting time zone; ``revenue`` = dollar_value; ``status`` = delivered; ``order
 ``cdnow-<customer>-<YYYYMMDD>-<n>`` where n numbers a customer's purchases on one day in file order,
 so the ids are the same on every import. The number of CDs is not part of the order contract and is
 dropped. Customers are created as needed (the file is their only source).
+
+A line that is not text, or has the wrong number of fields, is rejected with its line's reason; a
+file whose first line is neither layout is unusable (nothing is written).
 """
 
 from __future__ import annotations
@@ -30,12 +33,23 @@ MASTER = ["customer_id", "date", "number_of_cds", "dollar_value"]
 SAMPLE = ["customer_id", "sample_id", "date", "number_of_cds", "dollar_value"]
 
 
+def _fields(line: bytes) -> list[str] | None:
+    try:
+        return line.decode("ascii").split()
+    except UnicodeDecodeError:
+        return None
+
+
 def _layout(path: Path) -> tuple[list[str], bool]:
     if not path.exists():
         raise UnusableInputError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as f:
-        first = next((line for line in f if line.strip()), "")
-    parts = first.split()
+    if path.is_dir():
+        raise UnusableInputError(f"{path}: is a folder, not a file")
+    with path.open("rb") as f:
+        first = next((line for line in f if line.strip()), b"")
+    parts = _fields(first)
+    if parts is None:
+        raise UnusableInputError(f"{path}: not a CDNOW log (line 1 is not plain text)")
     if not parts:
         raise UnusableInputError(f"{path}: empty file")
     if parts[0].lower() == "customer_id":
@@ -47,18 +61,42 @@ def _layout(path: Path) -> tuple[list[str], bool]:
     raise UnusableInputError(f"{path}: not a CDNOW log (expected 4 or 5 columns, line 1 has {len(parts)})")
 
 
+def _read(path: Path, names: list[str], has_header: bool, batch_size: int) -> Iterator[tuple[pd.DataFrame, dict]]:
+    """Raw rows (text) numbered from 1 after the header, with the rows that could not be split."""
+    rows: list[list[str | None]] = []
+    index: list[int] = []
+    rejects: dict[int, str] = {}
+    number = 0
+    with path.open("rb") as f:
+        lines = (line for line in f if line.strip())
+        if has_header:
+            next(lines, None)
+        for line in lines:
+            number += 1
+            parts = _fields(line)
+            if parts is None:
+                rejects[number] = "not plain text: " + repr(line.strip()[:60])[2:-1]
+            elif len(parts) != len(names):
+                rejects[number] = f"expected {len(names)} fields, got {len(parts)}"
+            rows.append(parts if parts is not None and len(parts) == len(names) else [None] * len(names))
+            index.append(number)
+            if len(rows) >= batch_size:
+                yield pd.DataFrame(rows, columns=names, index=pd.Index(index, name="row"), dtype=object), rejects
+                rows, index, rejects = [], [], {}
+    if rows:
+        yield pd.DataFrame(rows, columns=names, index=pd.Index(index, name="row"), dtype=object), rejects
+
+
 def batches(table: contract.Table, path: Path, batch_size: int, zone: str) -> Iterator[SourceBatch]:
     if table.name != "orders":
         raise UnusableInputError(f"--format cdnow imports orders, not {table.name}")
     names, has_header = _layout(path)
+    return _batches(path, names, has_header, batch_size, zone)
+
+
+def _batches(path: Path, names: list[str], has_header: bool, batch_size: int, zone: str) -> Iterator[SourceBatch]:
     seen: dict[tuple[str, str], int] = {}
-    reader = pd.read_csv(
-        path, sep=r"\s+", header=None, names=names, dtype=str, skiprows=1 if has_header else 0, chunksize=batch_size
-    )
-    next_row = 1
-    for raw in reader:
-        raw.index = pd.RangeIndex(next_row, next_row + len(raw), name="row")
-        next_row += len(raw)
+    for raw, rejects in _read(path, names, has_header, batch_size):
         day = pd.to_datetime(raw["date"], format="%Y%m%d", errors="coerce")
         stamp = day.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
         seq = []
@@ -81,6 +119,6 @@ def batches(table: contract.Table, path: Path, batch_size: int, zone: str) -> It
             },
             index=raw.index,
         )
-        bad = raw.index[day.isna()]
-        rejects = {int(r): f"date: not a YYYYMMDD date: {raw.at[r, 'date']!r}" for r in bad}
-        yield SourceBatch(raw=raw, tables={"orders": frame.drop(index=bad)}, rejects=rejects)
+        for r in raw.index[day.isna()]:
+            rejects.setdefault(int(r), f"date: not a YYYYMMDD date: {raw.at[r, 'date']!r}")
+        yield SourceBatch(raw=raw, tables={"orders": frame.drop(index=list(rejects))}, rejects=rejects)

@@ -12,9 +12,14 @@ Email                          customers.customer_id = ``shopify-`` + first 16 h
                                SHA-256 of the lower-cased e-mail; customers.email
 Created at                     orders.ordered_at (``2024-03-01 10:00:00 -0500``)
 Cancelled at                   orders.cancelled_at; status ``cancelled``
-Financial Status               ``refunded`` -> status ``returned``; ``paid`` -> ``paid``
+Paid at, Financial Status      status ``paid`` when ``Paid at`` is set or the status is ``paid`` or
+                               ``partially_refunded``; ``refunded`` -> status ``returned``
+                               (revenue kept: it is what was refunded); ``voided`` -> ``cancelled``
 Fulfillment Status             ``fulfilled`` -> status ``shipped`` (Shopify does not export delivery)
 Subtotal                       orders.revenue (after discounts, before shipping and taxes)
+Refunded Amount                ``partially_refunded``: revenue = Subtotal - Refunded Amount, at
+                               least 0 (the refund may include tax or shipping: then the
+                               reduction overstates the goods refunded)
 Discount Amount                orders.discount
 Currency, Source               orders.currency, orders.channel
 Accepts Marketing              customers.email_consent
@@ -61,7 +66,7 @@ def _col(raw: pd.DataFrame, name: str) -> pd.Series:
     return raw[name] if name in raw.columns else pd.Series("", index=raw.index, dtype=object)
 
 
-def _map(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+def _map(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series, pd.Series]:
     name = raw["Name"].str.strip()
     first = ~name.duplicated(keep="first")
     head = raw[first]
@@ -73,11 +78,13 @@ def _map(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]:
     financial = _col(head, "Financial Status").str.strip().str.lower()
     fulfil = _col(head, "Fulfillment Status").str.strip().str.lower()
     cancelled = _stamp(_col(head, "Cancelled at"))
+    paid = (_col(head, "Paid at").str.strip() != "") | financial.isin(["paid", "partially_refunded"])
     status = pd.Series("placed", index=head.index, dtype=object)
-    status[financial == "paid"] = "paid"
+    status[paid] = "paid"
     status[fulfil == "fulfilled"] = "shipped"
-    status[financial.isin(["refunded"])] = "returned"
-    status[cancelled != ""] = "cancelled"
+    status[financial == "refunded"] = "returned"
+    status[(cancelled != "") | (financial == "voided")] = "cancelled"
+    revenue, refund_problems = _net_of_refunds(head["Subtotal"], _col(head, "Refunded Amount"), financial)
     phone = _col(head, "Phone").where(_col(head, "Phone").str.strip() != "", _col(head, "Billing Phone"))
     customers = pd.DataFrame(
         {
@@ -97,7 +104,7 @@ def _map(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]:
             "ordered_at": _stamp(head["Created at"]),
             "cancelled_at": cancelled,
             "currency": _col(head, "Currency"),
-            "revenue": head["Subtotal"],
+            "revenue": revenue,
             "discount": _col(head, "Discount Amount"),
             "channel": _col(head, "Source"),
         }
@@ -116,7 +123,22 @@ def _map(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]:
         }
     )
     tables = {"customers": customers, "products": products, "orders": orders, "order_lines": lines}
-    return tables, name
+    return tables, name, refund_problems
+
+
+def _net_of_refunds(subtotal: pd.Series, refunded: pd.Series, financial: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Revenue of each order: the subtotal, less ``Refunded Amount`` when partially refunded (at least 0).
+
+    Returns (revenue as text, the rows whose refund is not a number). A subtotal that is not a number
+    is passed on as written, so validation names it.
+    """
+    partial = financial == "partially_refunded"
+    amount = pd.to_numeric(refunded.str.strip().where(refunded.str.strip() != ""), errors="coerce")
+    bad = partial & refunded.str.strip().ne("") & amount.isna()
+    net = (pd.to_numeric(subtotal, errors="coerce") - amount.fillna(0)).clip(lower=0)
+    use = partial & ~bad & net.notna()
+    revenue = subtotal.where(~use, net.map("{:.2f}".format))
+    return revenue, "Refunded Amount: not a number: '" + refunded[bad] + "'"
 
 
 def batches(table: contract.Table, path: Path, batch_size: int) -> Iterator[SourceBatch]:
@@ -132,6 +154,7 @@ def batches(table: contract.Table, path: Path, batch_size: int) -> Iterator[Sour
     pending: dict[int, str] = {}
     for raw, rejects in read_csv(path, batch_size):
         pending.update(rejects)
+        raw = raw[raw.notna().any(axis=1)]  # a malformed row has no values; its reason is in ``rejects``
         if carry is not None:
             raw = pd.concat([carry, raw])
         if raw.empty:
@@ -149,7 +172,9 @@ def batches(table: contract.Table, path: Path, batch_size: int) -> Iterator[Sour
 
 
 def _batch(raw: pd.DataFrame, rejects: dict[int, str]) -> SourceBatch:
-    tables, groups = _map(raw)
+    tables, groups, refund_problems = _map(raw)
+    for r, why in refund_problems.items():
+        rejects.setdefault(int(r), why)
     missing_email = tables["customers"]["customer_id"] == ""
     for r in tables["customers"].index[missing_email]:
         rejects[int(r)] = "Email: missing (the customer cannot be identified)"

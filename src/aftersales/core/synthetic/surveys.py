@@ -8,6 +8,7 @@ are drawn around it on the same 0–10 scale, the shipping one a further 2.5 poi
 CSAT: a solved ticket is answered with probability ``csat_response_rate``, Exp(mean 1 day) after
 resolution; latent c ~ Normal(4.3, 0.8) − 0.9·[resolution took over 2 days] − 0.4·[shipping
 topic]; score clip(round(c), 1, 5); dimensions speed and helpfulness on 1–5.
+The scales are the data contract's (``contract.SURVEY_SCALES``), so every generated score imports.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aftersales.core.contract import SURVEY_SCALES
 from aftersales.core.synthetic.aftercare import Tickets
 from aftersales.core.synthetic.arrays import contract_table, format_ids, key_width, timestamps
 from aftersales.core.synthetic.params import StoreParams
@@ -31,8 +33,11 @@ COMMENTS = (
 )
 
 
-def _scores(latent: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return np.clip(np.rint(latent), lo, hi).astype(np.int64)
+NPS_SCALE, CSAT_SCALE = SURVEY_SCALES["nps"], SURVEY_SCALES["csat"]  # the contract's scales, inclusive
+
+
+def _scores(latent: np.ndarray, scale: tuple[int, int]) -> np.ndarray:
+    return np.clip(np.rint(latent), *scale).astype(np.int64)
 
 
 def draw_survey_responses(
@@ -55,10 +60,10 @@ def draw_survey_responses(
     s = rng.normal(8.6, 1.5, o.size) - 2.8 * is_late - 1.5 * ~np.isnan(returned[o])
     nps = np.stack(
         [
-            _scores(s, 0, 10),
-            _scores(rng.normal(8.8, 1.0, o.size) - 5.3 * is_late, 0, 10),
-            _scores(s + rng.normal(0.3, 1.0, o.size), 0, 10),
-            _scores(s + rng.normal(-0.5, 1.2, o.size), 0, 10),
+            _scores(s, NPS_SCALE),
+            _scores(rng.normal(8.8, 1.0, o.size) - 5.3 * is_late, NPS_SCALE),
+            _scores(s + rng.normal(0.3, 1.0, o.size), NPS_SCALE),
+            _scores(s + rng.normal(-0.5, 1.2, o.size), NPS_SCALE),
         ],
         axis=1,
     )
@@ -69,9 +74,9 @@ def draw_survey_responses(
     c = rng.normal(4.3, 0.8, t.size) - 0.9 * slow - 0.4 * (tickets.category[t] == 0)
     csat = np.stack(
         [
-            _scores(c, 1, 5),
-            _scores(c + rng.normal(0.0, 0.7, t.size) - 0.9 * slow, 1, 5),
-            _scores(c + rng.normal(0.2, 0.6, t.size), 1, 5),
+            _scores(c, CSAT_SCALE),
+            _scores(c + rng.normal(0.0, 0.7, t.size) - 0.9 * slow, CSAT_SCALE),
+            _scores(c + rng.normal(0.2, 0.6, t.size), CSAT_SCALE),
             np.zeros(t.size, dtype=np.int64),
         ],
         axis=1,
