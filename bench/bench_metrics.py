@@ -2,6 +2,13 @@
 
     .venv/bin/aftersales generate --customers 1000000 --seed 1 --as-of 2026-01-01 --out .bench-data/store-1m
     .venv/bin/python bench/bench_metrics.py --data .bench-data/store-1m --spark      # 10M orders
+    .venv/bin/python bench/bench_metrics.py --customers 20000 --stores --no-lifetimes  # + the stores
+
+``--stores`` also imports the generated files into a SQLite store (``<data>.db``) and a PostgreSQL
+database (``aftersales_bench_metrics_<customers>`` on ``--postgres``'s server) through the path of
+``aftersales import`` (which runs ANALYZE on PostgreSQL), once (a store holding as many orders as the
+files is reused), and times the scorecard on each: DuckDB over the SQLite store (the embedded
+default) against PostgreSQL in place. Target: PostgreSQL within 3x.
 
 Contenders, each in a fresh interpreter (so peak RSS is its own), run one after the other:
 a bare count of orders per customer (the floor no metric can beat), the RFM summary through
@@ -114,6 +121,71 @@ summary_data_from_transaction_data(o, 'customer_id', 'ordered_at', 'revenue', ob
     1,
 )
 
+STORES: dict[str, tuple[str, str, int]] = {
+    name: (
+        "from aftersales.adapters.engines import open_source\n"
+        "from aftersales.services.metrics import scorecard\n"
+        "import ibis.backends.duckdb.converter  # lazy import",
+        f"with open_source('{{{key}}}') as s:\n    scorecard(s, period='month')",
+        1,
+    )
+    for name, key in (
+        ("scorecard: DuckDB over the SQLite store", "sqlite_store"),
+        ("scorecard: PostgreSQL store", "pg_store"),
+    )
+}
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _orders_in(url: str) -> int:
+    from sqlalchemy import text
+
+    from aftersales.adapters.sql.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM orders")).scalar_one())
+    except Exception:  # noqa: BLE001 - no database or no table yet: load it
+        return -1
+    finally:
+        engine.dispose()
+
+
+def _load_stores(data: Path, n_orders: int, customers: int, postgres: str) -> dict[str, str]:
+    """The files of ``data`` imported into a SQLite and a PostgreSQL store, unless already there."""
+    import time
+
+    from sqlalchemy import text
+
+    from aftersales import bootstrap
+    from aftersales.adapters.sql.engine import make_engine
+    from aftersales.core import contract
+
+    base = postgres.rsplit("/", 1)[0]
+    urls = {"sqlite_store": f"sqlite:///{data}.db", "pg_store": f"{base}/aftersales_bench_metrics_{customers}"}
+    for url in urls.values():
+        if _orders_in(url) == n_orders:
+            continue
+        if url.startswith("sqlite"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{data}.db{suffix}").unlink(missing_ok=True)
+        else:
+            admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+            name = url.rsplit("/", 1)[1]
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+        t0 = time.perf_counter()
+        for table in contract.TABLES:  # parents first
+            path = data / f"{table}.parquet"
+            if path.exists():
+                bootstrap.import_file(table, str(path), db=url)
+        print(f"  loaded {url.split('://')[0]} store in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return urls
+
+
 SPARK = (
     "from datetime import date\nfrom aftersales.adapters.engines import open_source\n"
     "from aftersales.core.metrics.rfm import rfm_summary\ns = open_source('{data}', 'spark')\n"
@@ -188,6 +260,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=None, help="runs per fast contender and process (default 3)")
     ap.add_argument("--rounds", type=int, default=3, help="fresh processes per DuckDB contender, interleaved")
     ap.add_argument("--spark", action="store_true", help="also time the RFM summary on PySpark local[2]")
+    ap.add_argument("--stores", action="store_true", help="also time the scorecard on SQLite and PostgreSQL stores")
+    ap.add_argument("--postgres", default=PG_DEFAULT, help="PostgreSQL server for --stores (a database is made)")
     ap.add_argument("--no-lifetimes", action="store_true")
     ap.add_argument(
         "--lifetimes-sample", type=int, default=1, help="lifetimes on every k-th customer only (time scaled up by k)"
@@ -215,6 +289,9 @@ def main() -> None:
         jobs.append((label, _lifetimes_python(), LIFETIMES))
     if args.spark:
         jobs.append(("RFM: Ibis on PySpark local[2]", PY, SPARK))
+    if args.stores:
+        fmt.update(_load_stores(data, n_orders, args.customers, args.postgres))
+        jobs += [(name, PY, contender) for name, contender in STORES.items()]
     for name, python, contender in jobs:
         load = os.getloadavg()[0]
         wall, cpu, rss = _run(python, contender, fmt, args.repeat)
@@ -252,6 +329,9 @@ def _targets(r: dict[str, tuple[float, float, float]]) -> None:
     print(f"  scorecard + cohort matrix < 10 s: {card[0]:5.2f} s")
     ours = [v[2] for k, v in r.items() if "pandas" not in k and "lifetimes" not in k and "Spark" not in k]
     print(f"  peak RSS < 2 GB (DuckDB paths):   {max(ours):5.0f} MB")
+    pg, lite = r.get("scorecard: PostgreSQL store"), r.get("scorecard: DuckDB over the SQLite store")
+    if pg is not None and lite is not None:
+        print(f"  scorecard PostgreSQL ≤ 3× DuckDB over SQLite: {pg[0] / lite[0]:5.2f}× [{pg[1] / lite[1]:5.2f}×]")
 
 
 if __name__ == "__main__":
