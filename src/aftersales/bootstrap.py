@@ -159,8 +159,10 @@ def import_file(
     create_missing_customers: bool = False,
     batch_size: int | None = None,
     on_batch: Callable[[ImportResult], None] | None = None,
+    assume_timezone: str | None = None,
 ) -> ImportResult:
-    """Import a file into the store (upgrading the store first); bad rows go to ``PATH.rejected.csv``."""
+    """Import a file into the store (upgrading the store first); bad rows go to ``PATH.rejected.csv``.
+    ``assume_timezone``: the zone of the file's time stamps that name none (else they are rejected)."""
     from aftersales.adapters.sources.formats import open_source_file
     from aftersales.adapters.sources.rejects import CsvRejectSink
     from aftersales.adapters.sql.maintenance import analyze
@@ -176,6 +178,7 @@ def import_file(
         mapping=mapping,
         batch_size=batch_size or conf.import_batch_size,
         reporting_timezone=conf.reporting_timezone,
+        assume_timezone=assume_timezone,
     )
     engine = store_engine(db)
     try:
@@ -187,6 +190,7 @@ def import_file(
             CsvRejectSink(f"{path}.rejected.csv"),
             create_missing_customers=create_missing_customers or (fmt or "").lower() == "cdnow",
             on_batch=on_batch,
+            times=source.times,
         )
         # PostgreSQL plans from statistics; a bulk-filled table has none until ANALYZE (issue 11).
         analyze(engine, [table, "customers"] if result.created_customers else [table])

@@ -42,7 +42,7 @@ __all__ = [
     "update",
 ]
 
-SCORE_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+SCORE_SCALES = contract.SURVEY_SCALES  # defined once, in the data contract
 
 
 @dataclass(frozen=True)

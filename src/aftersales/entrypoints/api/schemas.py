@@ -36,7 +36,7 @@ __all__ = [
     "resource_models",
 ]
 
-MAX_TEXT = 10_000
+MAX_TEXT = contract.MAX_TEXT_LENGTH
 KEY_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 INT64_MAX = 2**63 - 1
 
@@ -48,7 +48,7 @@ PageCursor = Annotated[
 ]
 
 Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=r"^[^\x00]*$")]
-KeyText = Annotated[str, Field(min_length=1, max_length=255, pattern=KEY_PATTERN)]
+KeyText = Annotated[str, Field(min_length=1, max_length=contract.MAX_KEY_LENGTH, pattern=KEY_PATTERN)]
 
 
 def _text_only(value: Any) -> Any:
@@ -92,8 +92,10 @@ def _type(col: contract.Column, key: bool) -> Any:
         lo = int(col.minimum) if col.minimum is not None else -INT64_MAX
         return Annotated[int, Strict(), Field(ge=lo, le=INT64_MAX)]
     if col.type == "money":
-        lo = col.minimum if col.minimum is not None else -(10**16)
-        return Annotated[Decimal, Field(ge=lo, lt=10**16, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+        lo = col.minimum if col.minimum is not None else -contract.MONEY_LIMIT
+        return Annotated[
+            Decimal, Field(ge=lo, lt=contract.MONEY_LIMIT, max_digits=18, decimal_places=2, allow_inf_nan=False)
+        ]
     if col.type == "timestamp":
         return UtcDateTime
     return {"bool": StrictBool, "date": TextDate, "json": dict[str, Any]}[col.type]

@@ -23,7 +23,7 @@ def _parse_map(pairs: list[str]) -> dict[str, str]:
         file_col, sep, contract_col = p.partition("=")
         if not sep or not file_col or not contract_col:
             raise UnusableInputError(f"--map {p!r}: expected FILE_COLUMN=CONTRACT_COLUMN")
-        out[file_col] = contract_col
+        out[file_col] = f"{out[file_col]},{contract_col}" if file_col in out else contract_col  # one to several
     return out
 
 
@@ -35,6 +35,8 @@ def _records(r: ImportResult) -> list[dict[str, object]]:
     for row in rows:
         if row["table"] == r.table:
             row.update(read=r.read, rejected=r.rejected, duplicates=r.duplicates)
+            if r.assumed_timezone:
+                row["assumed_timezone"] = r.assumed_timezone
     return rows
 
 
@@ -53,7 +55,12 @@ def import_(
     source_format: str | None = typer.Option(
         None, "--format", help="Input format: csv, parquet, jsonl, cdnow or shopify (default: from the extension)."
     ),
-    mapping: list[str] = typer.Option([], "--map", help="Rename a file column: FILE_COLUMN=CONTRACT_COLUMN."),
+    mapping: list[str] = typer.Option(
+        [], "--map", help="Rename a file column: FILE_COLUMN=CONTRACT_COLUMN[,CONTRACT_COLUMN...] (one may feed two)."
+    ),
+    assume_timezone: str | None = typer.Option(
+        None, "--assume-timezone", metavar="ZONE", help="Zone of time stamps written without one (IANA name)."
+    ),
     create_missing_customers: bool = typer.Option(
         False, "--create-missing-customers", help="Create customers that rows refer to but the store lacks."
     ),
@@ -74,6 +81,7 @@ def import_(
             mapping=_parse_map(mapping),
             create_missing_customers=create_missing_customers,
             batch_size=batch_size,
+            assume_timezone=assume_timezone,
             on_batch=lambda r: bar.update(task, description=f"importing {table}: {r.read:,} rows read"),
         )
     render_records(_records(result), fmt, title=f"import {table} from {path}")
