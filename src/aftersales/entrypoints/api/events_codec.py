@@ -113,7 +113,8 @@ def field_error(message: str) -> FieldError:
     """
     m = _PATH.match(message)
     assert m is not None  # the pattern matches any text
-    text, loc = m["msg"], ["body"]
+    text = m["msg"]
+    loc: list[str | int] = ["body"]
     for step in _STEP.finditer(m["path"] or ""):
         if step[1] is not None:
             loc.append(step[1])

@@ -54,12 +54,13 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _header(scope: Scope, name: bytes) -> str | None:
     for k, v in scope.get("headers", ()):
         if k == name:
-            return v.decode("latin-1")
+            return str(v.decode("latin-1"))
     return None
 
 
 def _state(scope: Scope) -> dict[str, Any]:
-    return scope.setdefault("state", {})
+    state: dict[str, Any] = scope.setdefault("state", {})
+    return state
 
 
 class AccessLogMiddleware:

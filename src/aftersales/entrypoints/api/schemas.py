@@ -89,8 +89,8 @@ def _type(col: contract.Column, key: bool) -> Any:
     if col.type == "string":
         return KeyText if key or col.references else Text
     if col.type == "int":
-        lo = int(col.minimum) if col.minimum is not None else -INT64_MAX
-        return Annotated[int, Strict(), Field(ge=lo, le=INT64_MAX)]
+        floor = int(col.minimum) if col.minimum is not None else -INT64_MAX
+        return Annotated[int, Strict(), Field(ge=floor, le=INT64_MAX)]
     if col.type == "money":
         lo = col.minimum if col.minimum is not None else -contract.MONEY_LIMIT
         return Annotated[

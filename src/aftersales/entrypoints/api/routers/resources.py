@@ -44,11 +44,11 @@ def resource_router(path: str, models: ResourceModels) -> APIRouter:
         return resources.create(uow, path, body.model_dump())  # type: ignore[attr-defined]
 
     @router.patch(item, response_model=Out, dependencies=writer, summary=f"Update a {path} row")
-    def update(body: Update, k: dict = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:  # type: ignore[valid-type]
+    def update(body: Update, k: dict[str, str] = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:  # type: ignore[valid-type]
         return resources.update(uow, path, k, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
 
     @router.get(item, response_model=Out, dependencies=reader, summary=f"Read a {path} row")
-    def read(k: dict = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+    def read(k: dict[str, str] = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
         return resources.get(uow, path, k)
 
     @router.get("", response_model=Page, dependencies=reader, summary=f"List {path} (cursor pagination)")
