@@ -38,3 +38,17 @@ def test_data_contract_doc_is_current():
 
     doc = Path(__file__).parents[2] / "docs" / "data-contract.md"
     assert doc.read_text() == render(), "regenerate: python -m aftersales.core.contract_doc > docs/data-contract.md"
+
+
+def test_survey_scales_are_defined_once_in_the_contract():
+    from aftersales.services.resources import SCORE_SCALES, score_problem
+
+    from aftersales.core.contract import SURVEY_SCALES, get_table
+    from aftersales.core.synthetic import surveys
+
+    score = get_table("survey_responses").column("score")
+    assert score.scale_by == "kind"
+    assert score.scales == (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
+    assert SCORE_SCALES is SURVEY_SCALES  # the API's check
+    assert (SURVEY_SCALES["nps"], SURVEY_SCALES["csat"]) == (surveys.NPS_SCALE, surveys.CSAT_SCALE)  # the generator
+    assert score_problem("ces", 8) == "ces scores run from 1 to 7, got 8"
