@@ -52,7 +52,7 @@ def _store(customers: int) -> str:
 
 def _keys(url: str) -> dict[str, str]:
     from aftersales import bootstrap
-    from aftersales.services import api_keys
+    from aftersales.services.operational import api_keys
 
     bootstrap.init_store(url)
     uow = bootstrap.unit_of_work(url)

@@ -190,7 +190,7 @@ def fit_row(label: str, cls, rfm: pd.DataFrame, task: str, peers: bool, rounds: 
 
 def score_child(directory: str, out: str) -> None:
     """Child process: predict from Parquet; prints wall seconds and peak RSS (MB) as JSON."""
-    from aftersales.services.clv import predict_clv
+    from aftersales.services.analytical.clv import predict_clv
 
     t0 = time.perf_counter()
     try:

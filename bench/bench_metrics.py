@@ -103,7 +103,7 @@ s['monetary_value'] = ((s.total - first.revenue) / s.frequency).where(s.frequenc
     ),
     "scorecard + cohort matrix (service)": (
         "from aftersales.adapters.engines import open_source\n"
-        "from aftersales.services.metrics import compute, scorecard\n"
+        "from aftersales.services.analytical.metrics import compute, scorecard\n"
         "import ibis.backends.duckdb.converter  # lazy import\ns = open_source('{data}')",
         "scorecard(s, period='month')\ncompute(s, ['cohort_retention'], period='month')",
         3,
@@ -124,7 +124,7 @@ summary_data_from_transaction_data(o, 'customer_id', 'ordered_at', 'revenue', ob
 STORES: dict[str, tuple[str, str, int]] = {
     name: (
         "from aftersales.adapters.engines import open_source\n"
-        "from aftersales.services.metrics import scorecard\n"
+        "from aftersales.services.analytical.metrics import scorecard\n"
         "import ibis.backends.duckdb.converter  # lazy import",
         f"with open_source('{{{key}}}') as s:\n    scorecard(s, period='month')",
         1,

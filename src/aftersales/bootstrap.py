@@ -16,14 +16,14 @@ if TYPE_CHECKING:
     from aftersales.adapters.engines import Source
     from aftersales.adapters.sql.migrate import MigrationResult
     from aftersales.core.clv.options import ClvOptions
-    from aftersales.services.clv import ClvPrediction
+    from aftersales.services.analytical.clv import ClvPrediction
+    from aftersales.services.analytical.scores import RefreshResult
     from aftersales.services.demo import DemoResult
     from aftersales.services.generate import GenerateResult
     from aftersales.services.importing import ImportResult
+    from aftersales.services.operational.webhook_dispatch import DispatchLoop
+    from aftersales.services.operational.webhooks import RetryPolicy
     from aftersales.services.ports import UnitOfWorkFactory
-    from aftersales.services.scores import RefreshResult
-    from aftersales.services.webhook_dispatch import DispatchLoop
-    from aftersales.services.webhooks import RetryPolicy
 
 __all__ = [
     "ServicePlane",
@@ -106,7 +106,7 @@ def predict_clv(
     """``aftersales clv predict``: score every customer of ``source`` (default: the store) into the file
     ``out``, its format from ``out_format`` or the file's extension (checked before any work)."""
     from aftersales.adapters.sources.table_files import output_format, write_table
-    from aftersales.services.clv import predict_clv as run
+    from aftersales.services.analytical.clv import predict_clv as run
 
     fmt = output_format(out, out_format)
     tz = get_settings().reporting_timezone
@@ -245,9 +245,9 @@ def service_plane(
     from aftersales.adapters.sql.engine import make_engine
     from aftersales.adapters.sql.migrate import upgrade
     from aftersales.adapters.sql.repositories import unit_of_work_factory
-    from aftersales.services.webhook_destinations import DestinationPolicy
-    from aftersales.services.webhook_dispatch import DispatchLoop
-    from aftersales.services.webhooks import RetryPolicy
+    from aftersales.services.operational.webhook_destinations import DestinationPolicy
+    from aftersales.services.operational.webhook_dispatch import DispatchLoop
+    from aftersales.services.operational.webhooks import RetryPolicy
 
     url = database_url(db)
     pool = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 20}
@@ -276,7 +276,7 @@ def refresh_scores(
     """``aftersales clv refresh`` / ``POST /v1/scores/refresh``: fit CLV on the store's orders and store
     every customer's score (``services.scores.refresh_scores`` with ``options``, default ones when
     None). Without ``uow`` the store is upgraded first and a unit of work opened on it."""
-    from aftersales.services.scores import refresh_scores as run
+    from aftersales.services.analytical.scores import refresh_scores as run
 
     url = database_url(db)
     tz = get_settings().reporting_timezone

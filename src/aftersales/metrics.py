@@ -21,7 +21,7 @@ import pandas as pd
 from aftersales import bootstrap
 from aftersales.core.metrics.registry import METRICS
 from aftersales.core.metrics.rfm import rfm_summary as _rfm
-from aftersales.services import metrics as service
+from aftersales.services.analytical import metrics as service
 
 __all__ = [*sorted(METRICS), "compute", "rfm_summary", "scorecard"]
 

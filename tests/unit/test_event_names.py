@@ -4,8 +4,9 @@ write or a CLV refresh can publish, and nothing else."""
 from __future__ import annotations
 
 from aftersales.core.events import CHURN_RISK_CHANGED, EVENT_TYPES, RESOURCE_EVENTS
-from aftersales.services import scores, webhooks
-from aftersales.services.resources import RESOURCES
+from aftersales.services.analytical import scores
+from aftersales.services.operational import webhooks
+from aftersales.services.operational.resources import RESOURCES
 
 
 def test_every_published_event_can_be_subscribed_to() -> None:

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from aftersales.core import contract
+from aftersales.services.analytical.metrics import SourcePort, compute, scorecard
 from aftersales.services.generate import GenerateResult
 from aftersales.services.importing import ImportResult
-from aftersales.services.metrics import SourcePort, compute, scorecard
 
 __all__ = ["DemoResult", "revenue_by_month", "run_demo", "summarize"]
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from aftersales.core import contract
 from aftersales.core.validation import TimeRules, validate
-from aftersales.services.key_tracker import KeyTracker
+from aftersales.services.operational.key_tracker import KeyTracker
 
 __all__ = [
     "ImportResult",

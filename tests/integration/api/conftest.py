@@ -19,8 +19,8 @@ import uvicorn
 from aftersales import bootstrap
 from aftersales.config import Settings
 from aftersales.entrypoints.api import ApiOptions, create_app
-from aftersales.services import api_keys
-from aftersales.services.webhooks import RetryPolicy
+from aftersales.services.operational import api_keys
+from aftersales.services.operational.webhooks import RetryPolicy
 
 MAX_BODY = 256 * 1024
 

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from aftersales.services.api_keys import hash_key
+from aftersales.services.operational.api_keys import hash_key
 
 
 def _required_scope(method: str, path: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 from aftersales import bootstrap
 from aftersales.config import Settings
 from aftersales.entrypoints.api import create_app
-from aftersales.services import api_keys
+from aftersales.services.operational import api_keys
 
 
 class Boom(RuntimeError):

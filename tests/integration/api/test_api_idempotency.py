@@ -17,7 +17,7 @@ from sqlalchemy import text
 from aftersales import bootstrap
 from aftersales.config import Settings
 from aftersales.entrypoints.api import ApiOptions, create_app
-from aftersales.services import api_keys, idempotency
+from aftersales.services.operational import api_keys, idempotency
 
 
 def _count(api, sql: str, **params: object) -> int:

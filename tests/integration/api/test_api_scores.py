@@ -19,8 +19,8 @@ from aftersales.adapters.channels.webhooks import SIGNATURE_HEADER, verify_signa
 from aftersales.adapters.engines import open_source
 from aftersales.adapters.sources.table_files import write_table
 from aftersales.core.clv.options import ClvOptions
-from aftersales.services import clv
-from aftersales.services import metrics as metrics_service
+from aftersales.services.analytical import clv
+from aftersales.services.analytical import metrics as metrics_service
 
 AS_OF = date(2024, 6, 30)
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from aftersales.adapters.engines import Source
 from aftersales.adapters.sources.table_files import write_table
 from aftersales.core.clv.options import ClvOptions
-from aftersales.services.clv import fit_clv, predict_clv
+from aftersales.services.analytical.clv import fit_clv, predict_clv
 
 CAL_END = date(1997, 9, 30)
 

@@ -15,8 +15,8 @@ import pytest
 
 from aftersales.adapters.sources.table_files import write_table
 from aftersales.core.clv.options import ClvOptions
-from aftersales.services.clv import predict_clv
-from aftersales.services.scores import refresh_scores
+from aftersales.services.analytical.clv import predict_clv
+from aftersales.services.analytical.scores import refresh_scores
 
 CAL_END = date(1997, 9, 30)
 

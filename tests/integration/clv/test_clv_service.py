@@ -13,7 +13,7 @@ from aftersales.adapters.sources.table_files import write_table
 from aftersales.core.clv import BetaGeo, GammaGamma
 from aftersales.core.clv.options import ClvOptions
 from aftersales.core.errors import ValidationError
-from aftersales.services.clv import fit_clv, predict_clv, report_clv
+from aftersales.services.analytical.clv import fit_clv, predict_clv, report_clv
 
 pytestmark = pytest.mark.xdist_group("clv_service")
 CAL_END, HOLDOUT_END = date(1997, 9, 30), date(1998, 6, 30)

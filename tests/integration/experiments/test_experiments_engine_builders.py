@@ -14,7 +14,7 @@ from aftersales.core.errors import MissingColumnError, ValidationError
 from aftersales.core.experiments.capping import capped_column, winsorize
 from aftersales.core.experiments.outcomes import order_outcomes
 from aftersales.core.experiments.summaries import MetricSpec, outcome_metrics, summary_statistics
-from aftersales.services.experiments import analyze_outcomes, analyze_summary
+from aftersales.services.analytical.experiments import analyze_outcomes, analyze_summary
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from aftersales.adapters.engines import open_source
 from aftersales.core.metrics.registry import METRICS
 from aftersales.core.metrics.rfm import rfm_summary
-from aftersales.services.metrics import compute
+from aftersales.services.analytical.metrics import compute
 
 NAMES = sorted(METRICS)
 OPTIONS = [

@@ -8,7 +8,7 @@ import pytest
 
 from aftersales.adapters.engines import open_source
 from aftersales.core.metrics.registry import METRICS
-from aftersales.services.metrics import compute
+from aftersales.services.analytical.metrics import compute
 
 STAGED = sorted(n for n, spec in METRICS.items() if spec.stage is not None)
 

@@ -6,7 +6,7 @@ import pytest
 
 from aftersales import bootstrap
 from aftersales.core.errors import ConvergenceError, ValidationError
-from aftersales.services.metrics import scorecard
+from aftersales.services.analytical.metrics import scorecard
 
 
 def _store(tmp_path, ordered_at: str) -> str:

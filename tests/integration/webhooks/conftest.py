@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from aftersales.adapters.sql.engine import make_engine
 from aftersales.adapters.sql.migrate import upgrade
 from aftersales.adapters.sql.repositories import unit_of_work_factory
+from aftersales.services.operational.webhook_destinations import DestinationPolicy
 from aftersales.services.ports import UnitOfWorkFactory
-from aftersales.services.webhook_destinations import DestinationPolicy
 
 LOOPBACK = DestinationPolicy.parse(["127.0.0.0/8"])  # the tests' receivers listen on loopback: allowed here
 

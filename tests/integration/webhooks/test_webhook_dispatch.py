@@ -13,8 +13,8 @@ import pytest
 
 from aftersales.adapters.channels.webhooks import HttpWebhookSender
 from aftersales.core.errors import ConflictError
-from aftersales.services import webhook_admin, webhooks
-from aftersales.services.webhook_dispatch import DispatchLoop
+from aftersales.services.operational import webhook_admin, webhooks
+from aftersales.services.operational.webhook_dispatch import DispatchLoop
 
 
 def _subscribe(uow, url: str, types: list[str], policy) -> str:

@@ -16,10 +16,10 @@ import pytest
 
 from aftersales.adapters.channels.webhooks import HttpWebhookSender
 from aftersales.core.errors import ValidationError
-from aftersales.services import webhooks
+from aftersales.services.operational import webhooks
+from aftersales.services.operational.webhook_destinations import DestinationPolicy
+from aftersales.services.operational.webhook_dispatch import dispatch_due
 from aftersales.services.ports import SubscriptionRecord
-from aftersales.services.webhook_destinations import DestinationPolicy
-from aftersales.services.webhook_dispatch import dispatch_due
 
 LOOPBACK_FORMS = ["127.0.0.1", "127.1", "2130706433", "0x7f000001", "[::ffff:127.0.0.1]", "0.0.0.0", "[::1]"]
 VALIDATION_ONLY = [  # never connected to: validation refuses them before any delivery exists

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from aftersales.core.errors import ValidationError
-from aftersales.services.experiments import plan_power
+from aftersales.services.analytical.experiments import plan_power
 
 
 @pytest.mark.parametrize("given", [{}, {"mde": 0.05, "n": 1000.0}])

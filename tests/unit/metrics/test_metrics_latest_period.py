@@ -14,7 +14,7 @@ from aftersales.core.metrics import revenue
 from aftersales.core.metrics.base import segmented
 from aftersales.core.metrics.periods import PERIOD_KINDS, PeriodKind, calendar_periods, latest_periods, period_status
 from aftersales.core.metrics.registry import get_metric
-from aftersales.services.metrics import compute, scorecard
+from aftersales.services.analytical.metrics import compute, scorecard
 
 ORDERS = [  # all in March 2026; "today" is the 15th
     ("o1", "c1", "2026-03-02T10:00:00Z", 10.0),

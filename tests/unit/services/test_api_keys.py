@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aftersales.core.errors import NotFoundError, ValidationError
-from aftersales.services import api_keys
-from aftersales.services.api_keys import AuthenticationError, PermissionDeniedError
+from aftersales.services.operational import api_keys
+from aftersales.services.operational.api_keys import AuthenticationError, PermissionDeniedError
 
 
 def test_a_created_key_authenticates_and_only_its_hash_is_stored(uow):

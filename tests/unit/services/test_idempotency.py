@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aftersales.core.errors import ConflictError, ValidationError
-from aftersales.services import idempotency
-from aftersales.services.idempotency import StoredResponse
+from aftersales.services.operational import idempotency
+from aftersales.services.operational.idempotency import StoredResponse
 
 PRINT = idempotency.fingerprint("POST", "/v1/customers", "", b'{"customer_id":"c1"}')
 OTHER = idempotency.fingerprint("POST", "/v1/customers", "", b'{"customer_id":"c2"}')

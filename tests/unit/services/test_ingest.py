@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from aftersales.core.errors import ValidationError
-from aftersales.services.ingest import IngestResult, ingest_events
+from aftersales.services.operational.ingest import IngestResult, ingest_events
 
 AT = datetime(2024, 3, 1, 10, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.services.key_tracker import KeyTracker
+from aftersales.services.operational.key_tracker import KeyTracker
 
 rows = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2)), min_size=0, max_size=120)
 

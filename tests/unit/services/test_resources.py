@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aftersales.core.errors import ConflictError, NotFoundError, UnusableInputError, ValidationError
-from aftersales.services import resources
+from aftersales.services.operational import resources
 from aftersales.services.ports import SubscriptionRecord
 
 AT = datetime(2024, 3, 1, 10, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from aftersales.core.errors import NotFoundError, UnusableInputError
-from aftersales.services import scores
+from aftersales.services.analytical import scores
 from aftersales.services.ports import ScoreRecord
 
 AT = datetime(2024, 3, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ httpcore opens connections through a *network backend*; :class:`GuardedBackend` 
 
 * **Checked on the resolved address.** ``connect_tcp`` resolves the host itself (``getaddrinfo``, the
   very resolver the socket would use, so ``127.1``, ``2130706433`` and ``0x7f000001`` mean what the OS
-  makes of them), keeps the addresses the :class:`~aftersales.services.webhook_destinations.DestinationPolicy`
+  makes of them), keeps the addresses the ``DestinationPolicy``
   allows, and connects to one of *those* addresses. Nothing resolves the name a second time between
   check and connect, which is what DNS rebinding exploits. When no address is allowed it raises
   :class:`DestinationRefused` before any packet leaves, and the caller records a neutral reason.
@@ -30,7 +30,7 @@ from typing import Any
 
 import httpcore
 
-from aftersales.services.webhook_destinations import DestinationPolicy
+from aftersales.services.operational.webhook_destinations import DestinationPolicy
 
 __all__ = ["DestinationRefused", "GuardedBackend", "Resolver", "deadline", "system_resolver"]
 

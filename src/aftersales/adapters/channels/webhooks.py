@@ -33,8 +33,8 @@ from aftersales.adapters.channels.guarded_network import (
     deadline,
     system_resolver,
 )
-from aftersales.services.webhook_destinations import REFUSED, DestinationPolicy
-from aftersales.services.webhooks import SendOutcome
+from aftersales.services.operational.webhook_destinations import REFUSED, DestinationPolicy
+from aftersales.services.operational.webhooks import SendOutcome
 
 __all__ = ["SIGNATURE_HEADER", "HttpWebhookSender", "sign", "verify_signature"]
 

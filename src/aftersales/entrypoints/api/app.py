@@ -34,8 +34,8 @@ from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
 from aftersales.entrypoints.api.routers import analytics, events, health, webhooks
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
-from aftersales.services import idempotency
-from aftersales.services.webhooks import RetryPolicy
+from aftersales.services.operational import idempotency
+from aftersales.services.operational.webhooks import RetryPolicy
 
 __all__ = ["ApiOptions", "create_app"]
 

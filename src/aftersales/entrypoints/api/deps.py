@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from aftersales.services.api_keys import AuthenticationError, Principal, require
+from aftersales.services.operational.api_keys import AuthenticationError, Principal, require
 from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = ["get_uow", "require_scope"]

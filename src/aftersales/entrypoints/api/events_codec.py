@@ -34,7 +34,7 @@ from typing import Annotated, Any
 import msgspec
 
 from aftersales.core.errors import FieldError, ValidationError
-from aftersales.services.ingest import MAX_BATCH
+from aftersales.services.operational.ingest import MAX_BATCH
 
 __all__ = [
     "KEY_RE",

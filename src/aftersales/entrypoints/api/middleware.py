@@ -12,7 +12,7 @@ idempotency.
 - **Authentication**: every ``/v1`` path needs ``Authorization: Bearer <key>``; a missing, unknown
   or revoked key is 401. The scope is checked per route (403) by ``deps.require_scope``.
 - **Idempotency**: a write with an ``Idempotency-Key`` header runs once per (API key, idempotency
-  key); retries get the stored first response (``services/idempotency.py``). While the first request
+  key); retries get the stored first response (``services/operational/idempotency.py``). While the first request
   runs, a heartbeat task renews its claim, so a claim left by a killed process is taken over soon.
 """
 
@@ -29,7 +29,7 @@ from anyio import to_thread
 
 from aftersales.core.errors import AftersalesError
 from aftersales.entrypoints.api.problems import error_response, problem_response
-from aftersales.services import api_keys, idempotency
+from aftersales.services.operational import api_keys, idempotency
 from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = [

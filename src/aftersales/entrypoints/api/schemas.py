@@ -23,8 +23,8 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 
 from aftersales.core import contract
 from aftersales.core.contract import contract_utc
-from aftersales.services.resources import RESOURCES, Resource
-from aftersales.services.webhooks import EVENT_TYPES
+from aftersales.services.operational.resources import RESOURCES, Resource
+from aftersales.services.operational.webhooks import EVENT_TYPES
 
 __all__ = [
     "KEY_PATTERN",

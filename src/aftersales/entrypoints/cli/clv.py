@@ -56,7 +56,7 @@ def fit(
 ) -> None:
     """Fit a purchase model on the orders up to the calibration end and show its parameters."""
     from aftersales import bootstrap
-    from aftersales.services import clv as service
+    from aftersales.services.analytical import clv as service
 
     end = parse_date(calibration_end, "calibration_end")
     options = ClvOptions(model=model, calibration_end=end, time_unit=time_unit, penalizer=penalizer)
@@ -120,7 +120,7 @@ def report(
 ) -> None:
     """Calibration/holdout check: model comparison, expectations by frequency, errors, tracking."""
     from aftersales import bootstrap
-    from aftersales.services import clv as service
+    from aftersales.services.analytical import clv as service
 
     cal, hold = parse_date(calibration_end, "calibration_end"), parse_date(holdout_end, "holdout_end")
     assert hold is not None  # a required option

@@ -45,7 +45,7 @@ def power(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Sample size per variant (or the minimum detectable effect for a given n)."""
-    from aftersales.services.experiments import plan_power
+    from aftersales.services.analytical.experiments import plan_power
 
     report = plan_power(baseline, mde=mde, n=n, relative=relative, alpha=alpha, power=power_, variants=variants, sd=sd)
     render_records(report.records(brief=fmt == OutputFormat.table), fmt, title="Sample size")
@@ -72,7 +72,7 @@ def analyze(
     """Lift, interval and p-value (or chance to win) per metric × variant, with the SRM check."""
     from aftersales import bootstrap
     from aftersales.core.experiments.analysis import AnalysisOptions
-    from aftersales.services import experiments as service
+    from aftersales.services.analytical import experiments as service
 
     if (stats is None) == (outcomes is None):
         raise UnusableInputError("give exactly one of --stats FILE or --outcomes FILE")

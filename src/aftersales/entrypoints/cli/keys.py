@@ -9,7 +9,7 @@ import typer
 
 from aftersales.entrypoints.cli.options import DbOption, FormatOption
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
-from aftersales.services.api_keys import SCOPES
+from aftersales.services.operational.api_keys import SCOPES
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def create(
 ) -> None:
     """Create a key and print it once: only its hash is stored, so it cannot be shown again."""
     from aftersales import bootstrap
-    from aftersales.services import api_keys
+    from aftersales.services.operational import api_keys
 
     bootstrap.init_store(db)
     created = api_keys.create_key(bootstrap.unit_of_work(db), scope.value, name)
@@ -41,7 +41,7 @@ def create(
 def list_(db: str | None = DbOption, fmt: OutputFormat = FormatOption) -> None:
     """List keys (id, name, scope, created, revoked); never the keys themselves."""
     from aftersales import bootstrap
-    from aftersales.services import api_keys
+    from aftersales.services.operational import api_keys
 
     records = api_keys.list_keys(bootstrap.unit_of_work(db))
     rows = [{k: getattr(r, k) for k in ("key_id", "name", "scope", "created_at", "revoked_at")} for r in records]
@@ -52,7 +52,7 @@ def list_(db: str | None = DbOption, fmt: OutputFormat = FormatOption) -> None:
 def revoke(key_id: str = typer.Argument(..., help="The key's id (as_<id>_...)."), db: str | None = DbOption) -> None:
     """Revoke a key: requests with it get 401 from then on."""
     from aftersales import bootstrap
-    from aftersales.services import api_keys
+    from aftersales.services.operational import api_keys
 
     record = api_keys.revoke_key(bootstrap.unit_of_work(db), key_id)
     print(f"key {record.key_id} revoked at {record.revoked_at.isoformat() if record.revoked_at else ''}")

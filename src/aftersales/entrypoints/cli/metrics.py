@@ -54,7 +54,7 @@ def metrics(
 ) -> None:
     """Compute retention metrics; with no NAME, print the headline scorecard of the latest period with orders."""
     from aftersales import bootstrap
-    from aftersales.services import metrics as service
+    from aftersales.services.analytical import metrics as service
 
     tz = bootstrap.settings().reporting_timezone
     today = datetime.now(ZoneInfo(tz)).date()  # entry points read the clock; the service is given today

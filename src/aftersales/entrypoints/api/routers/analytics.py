@@ -37,8 +37,8 @@ from aftersales.entrypoints.api.analytics_schemas import MetricsOut, RefreshIn, 
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, problem_body
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
-from aftersales.services import metrics as metrics_service
-from aftersales.services import scores
+from aftersales.services.analytical import metrics as metrics_service
+from aftersales.services.analytical import scores
 from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = ["ANALYTICS_CONCURRENCY", "RETRY_AFTER_S", "AnalyticsSlots", "analytics_slots", "router"]

@@ -16,7 +16,7 @@ from aftersales.core.errors import FieldError, ValidationError
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.events_codec import decode_batch
 from aftersales.entrypoints.api.schemas import IngestOut
-from aftersales.services import ingest
+from aftersales.services.operational import ingest
 from aftersales.services.ports import UnitOfWorkFactory
 
 router = APIRouter(prefix="/v1", tags=["events"])

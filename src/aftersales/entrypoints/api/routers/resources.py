@@ -1,4 +1,4 @@
-"""Create, update, read and list every resource of ``services/resources.py``, one router each.
+"""Create, update, read and list every resource of ``services/operational/resources.py``, one router each.
 
 The routes are built from the resource table (same code for customers, orders, tickets, ...): the
 path parameters are the table's key columns, the bodies the models derived from the contract.
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit, ResourceModels
-from aftersales.services import resources
+from aftersales.services.operational import resources
 from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = ["resource_router"]

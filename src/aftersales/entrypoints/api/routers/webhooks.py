@@ -19,7 +19,7 @@ from aftersales.entrypoints.api.schemas import (
     SubscriptionOut,
     SubscriptionPage,
 )
-from aftersales.services import webhook_admin, webhooks
+from aftersales.services.operational import webhook_admin, webhooks
 from aftersales.services.ports import UnitOfWorkFactory
 
 router = APIRouter(prefix="/v1", tags=["webhooks"], dependencies=[Depends(require_scope("admin"))])

@@ -4,7 +4,7 @@ A write that others may care about (``survey.responded``, ``order.created``, ...
 :func:`publish` inside its own transaction: one delivery row per matching subscription is queued, so
 only committed writes are announced (the outbox pattern). ``webhook_dispatch`` sends due
 deliveries through a :class:`WebhookSender` (``adapters/channels/webhooks.py`` signs them with
-HMAC-SHA256) and records every attempt (``services/webhook_dispatch.py``). Network errors, timeouts,
+HMAC-SHA256) and records every attempt (``services/operational/webhook_dispatch.py``). Network errors, timeouts,
 429 and 5xx are retried after ``base_s * 2**(n-1)`` seconds (capped at ``max_delay_s``) until
 ``max_attempts``; any other answer, and a destination the policy refuses, ends the delivery (2xx:
 delivered, else failed). A delivery can be sent again with :func:`redeliver`.
@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 from aftersales.core import events
 from aftersales.core.errors import ConflictError, FieldError, NotFoundError, ValidationError
+from aftersales.services.operational.webhook_destinations import DestinationPolicy
 from aftersales.services.ports import DeliveryRecord, SubscriptionRecord, UnitOfWork, UnitOfWorkFactory
-from aftersales.services.webhook_destinations import DestinationPolicy
 
 __all__ = [
     "EVENT_TYPES",

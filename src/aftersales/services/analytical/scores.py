@@ -29,8 +29,9 @@ from aftersales.core.clv.options import ClvOptions
 from aftersales.core.clv.value import RISK_TIERS
 from aftersales.core.errors import NotFoundError
 from aftersales.core.events import CHURN_RISK_CHANGED
-from aftersales.services import clv, webhooks
-from aftersales.services.cursors import decode_cursor, encode_cursor
+from aftersales.services.analytical import clv
+from aftersales.services.operational import webhooks
+from aftersales.services.operational.cursors import decode_cursor, encode_cursor
 from aftersales.services.ports import AnalyticalSource, ScoreRecord, UnitOfWorkFactory
 
 __all__ = ["RISK_TIERS", "RefreshResult", "changed_tiers", "customer_scores", "refresh_scores", "scores_page"]

@@ -33,7 +33,7 @@ from aftersales.core.clv.engine import KEYS, UNIT_DAYS, clv_summary, distinct_ro
 from aftersales.core.clv.options import ClvOptions, UnitCode
 from aftersales.core.clv.value import PERIODS_PER_YEAR, RISK_TIERS, risk_tier, score
 from aftersales.core.errors import FieldError, UnusableInputError, ValidationError
-from aftersales.services.guards import dates_in_range
+from aftersales.services.operational.guards import dates_in_range
 from aftersales.services.ports import AnalyticalSource, TableWriter
 
 __all__ = [

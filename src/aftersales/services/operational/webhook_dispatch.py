@@ -36,9 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from aftersales.services.operational.webhook_destinations import DestinationPolicy, destination_key
+from aftersales.services.operational.webhooks import RetryPolicy, SendOutcome, WebhookSender, retryable
 from aftersales.services.ports import AttemptRecord, DeliveryRecord, SubscriptionRecord, UnitOfWorkFactory
-from aftersales.services.webhook_destinations import DestinationPolicy, destination_key
-from aftersales.services.webhooks import RetryPolicy, SendOutcome, WebhookSender, retryable
 
 __all__ = ["Claimed", "DispatchLoop", "claim", "dispatch_due", "record"]
 

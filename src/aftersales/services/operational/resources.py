@@ -10,7 +10,7 @@ Rules beyond the field types (which the API schemas enforce from ``core/contract
 - each create and update queues webhook deliveries in the same transaction (outbox), so a
   subscriber hears of exactly the writes that were committed.
 
-Lists are ordered by key and paged with an opaque cursor (``services/cursors.py``: the last key seen,
+Lists are ordered by key and paged with an opaque cursor (``services/operational/cursors.py``: the last key seen,
 checked against the resource's key column types when it comes back).
 
 >>> score_problem("csat", 6)
@@ -26,8 +26,8 @@ from typing import Any
 from aftersales.core import contract
 from aftersales.core.errors import ConflictError, FieldError, NotFoundError, ValidationError
 from aftersales.core.events import RESOURCE_EVENTS
-from aftersales.services import webhooks
-from aftersales.services.cursors import CursorValue, decode_cursor, encode_cursor
+from aftersales.services.operational import webhooks
+from aftersales.services.operational.cursors import CursorValue, decode_cursor, encode_cursor
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [

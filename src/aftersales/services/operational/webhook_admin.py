@@ -6,7 +6,7 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from aftersales.core.errors import NotFoundError
-from aftersales.services.cursors import decode_cursor, encode_cursor
+from aftersales.services.operational.cursors import decode_cursor, encode_cursor
 from aftersales.services.ports import SubscriptionRecord, UnitOfWorkFactory
 
 __all__ = ["deactivate", "deliveries_page", "delivery_detail", "subscription", "subscriptions_page"]

@@ -39,7 +39,7 @@ from aftersales.core.metrics.periods import (
     period_status,
 )
 from aftersales.core.metrics.registry import METRICS, SCORECARD, Context, MetricSpec, get_metric
-from aftersales.services.guards import dates_in_range
+from aftersales.services.operational.guards import dates_in_range
 
 __all__ = ["DEFAULT_SPAN", "MetricsResult", "compute", "last_order_day", "scorecard"]
 
