@@ -152,7 +152,7 @@ def _orders_in(url: str) -> int:
         engine.dispose()
 
 
-def _load_stores(data: Path, n_orders: int, customers: int, postgres: str) -> dict[str, str]:
+def _load_stores(data: Path, n_orders: int, customers: int, postgres: str, bulk: bool = False) -> dict[str, str]:
     """The files of ``data`` imported into a SQLite and a PostgreSQL store, unless already there."""
     import time
 
@@ -178,10 +178,16 @@ def _load_stores(data: Path, n_orders: int, customers: int, postgres: str) -> di
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             admin.dispose()
         t0 = time.perf_counter()
-        for table in contract.TABLES:  # parents first
-            path = data / f"{table}.parquet"
-            if path.exists():
-                bootstrap.import_file(table, str(path), db=url)
+        if bulk:  # bench/_bulk_store.py: COPY / executemany without validation (1M customers in minutes)
+            sys.path.insert(0, str(Path(__file__).parent))
+            from _bulk_store import load_store
+
+            load_store(data, url)
+        else:
+            for table in contract.TABLES:  # parents first
+                path = data / f"{table}.parquet"
+                if path.exists():
+                    bootstrap.import_file(table, str(path), db=url)
         print(f"  loaded {url.split('://')[0]} store in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return urls
 
@@ -264,6 +270,11 @@ def main() -> None:
     ap.add_argument("--postgres", default=PG_DEFAULT, help="PostgreSQL server for --stores (a database is made)")
     ap.add_argument("--no-lifetimes", action="store_true")
     ap.add_argument(
+        "--bulk-load",
+        action="store_true",
+        help="with --stores: load the stores with bench/_bulk_store.py (COPY / executemany, no validation)",
+    )
+    ap.add_argument(
         "--lifetimes-sample", type=int, default=1, help="lifetimes on every k-th customer only (time scaled up by k)"
     )
     args = ap.parse_args()
@@ -290,7 +301,7 @@ def main() -> None:
     if args.spark:
         jobs.append(("RFM: Ibis on PySpark local[2]", PY, SPARK))
     if args.stores:
-        fmt.update(_load_stores(data, n_orders, args.customers, args.postgres))
+        fmt.update(_load_stores(data, n_orders, args.customers, args.postgres, args.bulk_load))
         jobs += [(name, PY, contender) for name, contender in STORES.items()]
     for name, python, contender in jobs:
         load = os.getloadavg()[0]
