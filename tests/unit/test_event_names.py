@@ -1,5 +1,5 @@
 """Event names are defined once (core/events.py): webhook subscriptions accept every event a resource
-write or a CLV refresh can publish, and nothing else."""
+write, a CLV refresh or a segment refresh can publish, and nothing else."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from aftersales.core.events import CHURN_RISK_CHANGED, EVENT_TYPES, RESOURCE_EVE
 from aftersales.services.analytical import scores
 from aftersales.services.operational import webhooks
 from aftersales.services.operational.resources import RESOURCES
+from aftersales.services.operational.segment_changes import EVENT_NAMES as SEGMENT_EVENTS
 
 
 def test_every_published_event_can_be_subscribed_to() -> None:
     published = {e for r in RESOURCES.values() for e in (r.created_event, r.updated_event)} | {scores.EVENT}
+    published |= set(SEGMENT_EVENTS.values())
     assert published == set(EVENT_TYPES)
     assert webhooks.EVENT_TYPES is EVENT_TYPES
     assert scores.EVENT == CHURN_RISK_CHANGED
@@ -19,4 +21,4 @@ def test_every_published_event_can_be_subscribed_to() -> None:
 def test_each_resource_takes_its_names_from_core() -> None:
     for resource in RESOURCES.values():
         assert (resource.created_event, resource.updated_event) == RESOURCE_EVENTS[resource.table]
-    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 2 * len(RESOURCE_EVENTS) + 1
+    assert len(EVENT_TYPES) == len(set(EVENT_TYPES)) == 2 * len(RESOURCE_EVENTS) + 1 + 2

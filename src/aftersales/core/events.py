@@ -2,8 +2,9 @@
 
 Every resource the API writes announces ``<name>.created`` and ``<name>.updated`` (a survey response's
 creation is ``survey.responded``, the name marketers know); the analytical plane adds
-``customer.churn_risk_changed`` when a CLV refresh moves a customer to another risk tier. Webhook
-subscriptions accept exactly :data:`EVENT_TYPES`.
+``customer.churn_risk_changed`` when a CLV refresh moves a customer to another risk tier, and
+``segment.entered`` / ``segment.exited`` when a refresh moves a customer into or out of a saved
+segment (docs/segments.md). Webhook subscriptions accept exactly :data:`EVENT_TYPES`.
 
 >>> RESOURCE_EVENTS["orders"]
 ResourceEvents(created='order.created', updated='order.updated')
@@ -15,7 +16,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["CHURN_RISK_CHANGED", "EVENT_TYPES", "RESOURCE_EVENTS", "ResourceEvents"]
+__all__ = [
+    "CHURN_RISK_CHANGED",
+    "EVENT_TYPES",
+    "RESOURCE_EVENTS",
+    "SEGMENT_ENTERED",
+    "SEGMENT_EXITED",
+    "ResourceEvents",
+]
 
 
 class ResourceEvents(NamedTuple):
@@ -26,6 +34,8 @@ class ResourceEvents(NamedTuple):
 
 
 CHURN_RISK_CHANGED = "customer.churn_risk_changed"
+SEGMENT_ENTERED = "segment.entered"
+SEGMENT_EXITED = "segment.exited"
 
 # Keyed by contract table, in the order the API lists its resources.
 RESOURCE_EVENTS: dict[str, ResourceEvents] = {
@@ -41,6 +51,8 @@ RESOURCE_EVENTS: dict[str, ResourceEvents] = {
 # Events beyond a resource's own writes, listed after that resource's.
 _DERIVED: dict[str, tuple[str, ...]] = {"customers": (CHURN_RISK_CHANGED,)}
 
-EVENT_TYPES: tuple[str, ...] = tuple(
-    name for table, events in RESOURCE_EVENTS.items() for name in (*events, *_DERIVED.get(table, ()))
+EVENT_TYPES: tuple[str, ...] = (
+    *(name for table, events in RESOURCE_EVENTS.items() for name in (*events, *_DERIVED.get(table, ()))),
+    SEGMENT_ENTERED,
+    SEGMENT_EXITED,
 )

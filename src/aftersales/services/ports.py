@@ -36,10 +36,15 @@ __all__ = [
     "EventRow",
     "IdempotencyRecord",
     "IdempotencyRepository",
+    "ProfileRepository",
     "ResourceRepository",
     "ScoreRecord",
     "ScoreRepository",
-    "SourcePort",
+    "SegmentMembershipRepository",
+    "SegmentRecord",
+    "SegmentRepository",
+    "SegmentSizeRecord",
+    "SegmentSizeRepository",
     "SubscriptionRecord",
     "TableWriter",
     "UnitOfWork",
@@ -236,13 +241,130 @@ class ScoreRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SegmentRecord:
+    """A saved segment (``segments``): its definition in the JSON form (JSON text) and the canonical text form."""
+
+    segment_id: str
+    name: str
+    definition_json: str
+    definition_text: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SegmentSizeRecord:
+    """A segment's size after one refresh, and how many customers entered and exited at it."""
+
+    segment_id: str
+    refreshed_at: datetime
+    size: int
+    entered: int
+    exited: int
+
+
+class SegmentRepository(Protocol):
+    def add(self, segment: SegmentRecord) -> None:
+        """Insert; ``ConflictError`` when a live segment has the same name."""
+        ...
+
+    def get(self, segment_id: str) -> SegmentRecord | None:
+        """The segment, live or deleted."""
+        ...
+
+    def by_name(self, name: str) -> SegmentRecord | None:
+        """The live segment of that name."""
+        ...
+
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[SegmentRecord]:
+        """Live segments in segment_id order, strictly after ``after``."""
+        ...
+
+    def update(self, segment: SegmentRecord) -> None:
+        """Store every column of ``segment`` (``ConflictError`` when its new name is taken)."""
+        ...
+
+
+class SegmentMembershipRepository(Protocol):
+    def current(self, segment_id: str) -> pa.Array:
+        """The ids of the segment's current members (rows with ``exited_at`` NULL), as an Arrow string array."""
+        ...
+
+    def enter(self, segment_id: str, customer_ids: pa.Array, at: datetime) -> int:
+        """Open a membership at ``at`` for each id (in bulk; a row already stored is kept); how many were new."""
+        ...
+
+    def exit(self, segment_id: str, customer_ids: pa.Array, at: datetime) -> int:
+        """Close the open memberships of these ids at ``at`` (in bulk); how many were closed."""
+        ...
+
+    def members(self, segment_id: str, *, after: str | None, limit: int) -> list[tuple[str, datetime]]:
+        """Current members ``(customer_id, entered_at)`` in customer_id order, strictly after ``after``."""
+        ...
+
+
+class SegmentSizeRepository(Protocol):
+    def add(self, size: SegmentSizeRecord) -> bool:
+        """Insert; False (and nothing written) when the segment already has a size at that refresh time."""
+        ...
+
+    def last(self, segment_id: str) -> SegmentSizeRecord | None:
+        """The size at the segment's latest refresh."""
+        ...
+
+    def list(self, segment_id: str, *, after: datetime | None, limit: int) -> list[SegmentSizeRecord]:
+        """Sizes in refresh order, strictly after ``after``."""
+        ...
+
+
+class ProfileRepository(Protocol):
+    def replace_all(self, profiles: pa.Table, refreshed_at: datetime) -> int:
+        """Replace every stored customer profile with ``profiles`` (one refresh's rows, in bulk, in this
+        transaction), each stamped ``refreshed_at``; how many were written."""
+        ...
+
+    def get(self, customer_id: str) -> dict[str, Any] | None:
+        """One customer's stored profile (column -> value, lists as lists), or None."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    api_keys: ApiKeyRepository
-    idempotency: IdempotencyRepository
-    events: EventRepository
-    resources: ResourceRepository
-    webhooks: WebhookRepository
-    scores: ScoreRepository
+    """The repositories of one transaction, as read-only members: a use case reads them and never
+    replaces them, and a read-only protocol member lets an implementation hold a narrower type (the
+    SQL repositories, a test's fakes) where a settable attribute would have to be exactly the port."""
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def resources(self) -> ResourceRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def scores(self) -> ScoreRepository: ...
+
+    @property
+    def segments(self) -> SegmentRepository: ...
+
+    @property
+    def memberships(self) -> SegmentMembershipRepository: ...
+
+    @property
+    def segment_sizes(self) -> SegmentSizeRepository: ...
+
+    @property
+    def profiles(self) -> ProfileRepository: ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]
@@ -284,10 +406,6 @@ class AnalyticalSource(Protocol):
     def register(self, name: str, data: pa.Table) -> ir.Table:
         """Arrow ``data`` (e.g. per-tuple scores) as a table on the engine, to join with its tables there."""
         ...
-
-
-SourcePort = AnalyticalSource
-"""The metrics service's earlier name of :class:`AnalyticalSource` (kept while callers move over)."""
 
 
 class TableWriter(Protocol):
