@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
-from aftersales.adapters.sql import profile_tables, service_tables  # noqa: F401 - their tables belong to the same metadata
+from aftersales.adapters.sql import profile_tables, segment_tables, service_tables  # noqa: F401 - their tables belong to the same metadata
 from aftersales.core.errors import EngineError, StoreUnavailableError
 
 __all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "upgrade"]
