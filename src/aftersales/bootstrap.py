@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from aftersales.adapters.engines import Source
     from aftersales.adapters.sql.migrate import MigrationResult
     from aftersales.core.clv.options import ClvOptions
+    from aftersales.core.lookalike.options import LookalikeOptions
     from aftersales.services.analytical.clv import ClvPrediction
+    from aftersales.services.analytical.lookalike import LookalikeReport
     from aftersales.services.analytical.scores import RefreshResult
     from aftersales.services.demo import DemoResult
     from aftersales.services.generate import GenerateResult
@@ -32,6 +34,7 @@ __all__ = [
     "generate_store",
     "import_file",
     "init_store",
+    "lookalike_report",
     "open_dataframes",
     "open_source",
     "predict_clv",
@@ -92,6 +95,23 @@ def read_experiment_outcomes(path: str | Path) -> Source:
     from aftersales.adapters.sources.stats_files import read_outcomes
 
     return open_tables({"outcomes": read_outcomes(path)}, f"outcomes file {path}")
+
+
+def lookalike_report(
+    now: datetime,
+    *,
+    options: LookalikeOptions | None = None,
+    source: str | None = None,
+    engine: str | None = None,
+    db: str | None = None,
+) -> LookalikeReport:
+    """``aftersales lookalike report``: the lookalike report on ``source`` (else the store ``db``) as of ``now``."""
+    from aftersales.services.analytical.lookalike import lookalike_report as run
+
+    if source is None:
+        _analyze_store(database_url(db), ("customers", "orders", "order_lines"))  # fresh planner statistics
+    with open_source(source, engine, db=db) as src:
+        return run(src, now, options)
 
 
 def predict_clv(

@@ -7,7 +7,17 @@ import importlib
 import typer
 
 # Modules under aftersales.entrypoints.cli that each define ``register(app: typer.Typer)``.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "store", "generate", "serve", "keys", "clv", "experiment", "metrics")
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "store",
+    "generate",
+    "serve",
+    "keys",
+    "clv",
+    "experiment",
+    "metrics",
+    "lookalike",
+)
 
 
 def register(app: typer.Typer) -> None:
