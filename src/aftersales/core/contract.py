@@ -156,8 +156,7 @@ class Table:
         return out
 
 
-def _c(name: str, type_: LogicalType, description: str, **kw: object) -> Column:
-    return Column(name, type_, description, **kw)  # type: ignore[arg-type]
+_c = Column  # a short name for the many column definitions below
 
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "returned", "cancelled")

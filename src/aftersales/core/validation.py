@@ -158,12 +158,18 @@ def _localize(naive: pd.Series, zone: str, midnight: bool) -> pd.Series:
         local = naive.dt.tz_localize(zone, ambiguous=np.ones(len(naive), bool), nonexistent="shift_forward")
     else:
         local = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    return _utc_us(local)
+
+
+def _utc_us(stamps: pd.Series) -> pd.Series:
+    """Zone-aware time stamps in UTC at microsecond precision, the contract's timestamp type."""
+    utc: pd.Series = stamps.dt.tz_convert("UTC")  # pandas-stubs type ``.dt`` of an element-untyped Series as Any
+    return utc.astype("datetime64[us, UTC]")
 
 
 def _timestamps(s: pd.Series, present: pd.Series, err: pd.Series, rules: TimeRules) -> pd.Series:
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        return _utc_us(s)
     if pd.api.types.is_datetime64_dtype(s.dtype):
         if rules.naive_zone is None:
             err[present] = "no time zone in " + _show(s[present])

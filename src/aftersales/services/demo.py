@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from aftersales.core import contract
-from aftersales.services.analytical.metrics import SourcePort, compute, scorecard
+from aftersales.services.analytical.metrics import compute, scorecard
 from aftersales.services.generate import GenerateResult
 from aftersales.services.importing import ImportResult
+from aftersales.services.ports import AnalyticalSource
 
 __all__ = ["DemoResult", "revenue_by_month", "run_demo", "summarize"]
 
@@ -73,7 +74,7 @@ def run_demo(
 
 
 def revenue_by_month(
-    source: SourcePort, *, tz: str = "UTC", months: int = 12, today: date | None = None
+    source: AnalyticalSource, *, tz: str = "UTC", months: int = 12, today: date | None = None
 ) -> list[dict[str, Any]]:
     """The last ``months`` months up to the latest one holding orders: orders, ordering customers,
     revenue, average order value, and whether the month is complete (the latest may be to date).
@@ -93,7 +94,9 @@ def revenue_by_month(
     return [{k: row.get(k) for k in order} for _, row in sorted(rows.items())]
 
 
-def summarize(source: SourcePort, *, tz: str = "UTC", today: date | None = None) -> dict[str, list[dict[str, Any]]]:
+def summarize(
+    source: AnalyticalSource, *, tz: str = "UTC", today: date | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """The demo's headline: revenue by month and the retention scorecard of the latest month holding
     orders; each row names its period and says whether it is complete (the current month is "to date")."""
     result = scorecard(source, period="month", tz=tz, today=today)

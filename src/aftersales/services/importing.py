@@ -156,8 +156,8 @@ def run_import(
         reasons: dict[int, list[str]] = {r: [m] for r, m in batch.rejects.items()}
 
         def reject(rows: pd.Series, prefix: str = "", _reasons: dict[int, list[str]] = reasons) -> None:
-            for r, m in rows.items():
-                _reasons.setdefault(int(r), []).append(prefix + str(m))
+            for r, m in zip(rows.index.astype("int64").tolist(), rows.tolist(), strict=True):
+                _reasons.setdefault(r, []).append(prefix + str(m))
 
         valid: dict[str, pd.DataFrame] = {}
         for name in _write_order(list(batch.tables)):

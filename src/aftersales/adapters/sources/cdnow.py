@@ -18,7 +18,7 @@ file whose first line is neither layout is unusable (nothing is written).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -61,9 +61,11 @@ def _layout(path: Path) -> tuple[list[str], bool]:
     raise UnusableInputError(f"{path}: not a CDNOW log (expected 4 or 5 columns, line 1 has {len(parts)})")
 
 
-def _read(path: Path, names: list[str], has_header: bool, batch_size: int) -> Iterator[tuple[pd.DataFrame, dict]]:
+def _read(
+    path: Path, names: list[str], has_header: bool, batch_size: int
+) -> Iterator[tuple[pd.DataFrame, dict[int, str]]]:
     """Raw rows (text) numbered from 1 after the header, with the rows that could not be split."""
-    rows: list[list[str | None]] = []
+    rows: list[Sequence[str | None]] = []
     index: list[int] = []
     rejects: dict[int, str] = {}
     number = 0

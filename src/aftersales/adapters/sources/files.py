@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,7 +152,7 @@ def read_csv(path: Path, batch_size: int) -> Iterator[RawBatch]:
             dup = sorted({n for n in names if names.count(n) > 1})
             raise UnusableInputError(f"{path}: the header names a column twice: {', '.join(dup)}")
         reader = csv.reader(lines)
-        records: list[list[str | None]] = []
+        records: list[Sequence[str | None]] = []
         rows: list[int] = []
         rejects: dict[int, str] = {}
         row, end = 0, lines.number
@@ -172,18 +172,20 @@ def read_csv(path: Path, batch_size: int) -> Iterator[RawBatch]:
             if not rec and not too_long:  # a blank line
                 continue
             row += 1
+            values: Sequence[str | None] = rec
             if too_long:
                 rejects[row] = f"a line longer than {MAX_LINE_BYTES:,} bytes (not read)"
-                rec = [None] * len(names)
+                values = [None] * len(names)
             elif len(rec) != len(names):
                 rejects[row] = f"malformed CSV row: expected {len(names)} fields, got {len(rec)}"
-                rec = [None] * len(names)
+                values = [None] * len(names)
             elif not _is_utf8(rec):
-                rec = [_clean(v) for v in rec]
+                cleaned = [_clean(v) for v in rec]
                 rejects[row] = "not UTF-8 text (save the file as UTF-8): " + ", ".join(
-                    f"{n} '{v[:60]}'" for n, v in zip(names, rec, strict=True) if "\\x" in v
+                    f"{n} '{v[:60]}'" for n, v in zip(names, cleaned, strict=True) if "\\x" in v
                 )
-            records.append(rec)
+                values = cleaned
+            records.append(values)
             rows.append(row)
             if len(records) >= batch_size:
                 yield _frame(records, names, rows), rejects
@@ -192,7 +194,7 @@ def read_csv(path: Path, batch_size: int) -> Iterator[RawBatch]:
             yield _frame(records, names, rows), rejects
 
 
-def _frame(records: list[list[str | None]], names: list[str], rows: list[int]) -> pd.DataFrame:
+def _frame(records: list[Sequence[str | None]], names: list[str], rows: list[int]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=names, index=pd.Index(rows, name="row"), dtype=object)
 
 
@@ -238,7 +240,7 @@ def read_parquet(path: Path, batch_size: int) -> Iterator[RawBatch]:
 def read_jsonl(path: Path, batch_size: int) -> Iterator[RawBatch]:
     """One record per line, numbered by line; blank lines are skipped."""
     header(path, "jsonl")
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     rows: list[int] = []
     rejects: dict[int, str] = {}
     with path.open("rb") as f:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -33,7 +34,7 @@ class CsvRejectSink:
         w = csv.writer(buf)
         if self._columns is None:
             w.writerow(["row", "reason", *columns])
-        for row, reason in reasons.items():
+        for row, reason in zip(reasons.index.astype("int64").tolist(), reasons.tolist(), strict=True):
             values = raw.loc[row] if row in raw.index else pd.Series(dtype=object)
             w.writerow([row, reason, *("" if _missing(v) else v for v in (values.get(c) for c in columns))])
         with open(self.path, "a", newline="", encoding="utf-8", errors="backslashreplace") as f:
@@ -41,7 +42,7 @@ class CsvRejectSink:
         self._columns = columns
 
 
-def _missing(v: object) -> bool:
+def _missing(v: Any) -> bool:  # a cell of any type
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):  # a list or array value is not missing

@@ -173,8 +173,8 @@ def batches(table: contract.Table, path: Path, batch_size: int) -> Iterator[Sour
 
 def _batch(raw: pd.DataFrame, rejects: dict[int, str]) -> SourceBatch:
     tables, groups, refund_problems = _map(raw)
-    for r, why in refund_problems.items():
-        rejects.setdefault(int(r), why)
+    for r, why in zip(refund_problems.index.astype("int64").tolist(), refund_problems.tolist(), strict=True):
+        rejects.setdefault(r, why)
     missing_email = tables["customers"]["customer_id"] == ""
     for r in tables["customers"].index[missing_email]:
         rejects[int(r)] = "Email: missing (the customer cannot be identified)"

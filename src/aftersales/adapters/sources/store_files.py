@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 FileFormat = Literal["parquet", "csv"]
+_FORMATS: dict[str, FileFormat] = {"parquet": "parquet", "csv": "csv"}
 ROW_GROUP = 1_000_000
 TRUTH_CUSTOMERS = "truth_customers"
 
@@ -61,11 +62,13 @@ def write_store_files(
     customer_truth: pa.Table | None,
     directory: Path,
     *,
-    fmt: FileFormat = "parquet",
+    fmt: str = "parquet",
     on_table: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
-    """Write every table (and the truth) into ``directory``; returns ``{table: path}``."""
-    if fmt not in ("parquet", "csv"):
+    """Write every table (and the truth) into ``directory``; returns ``{table: path}``. ``fmt`` is the
+    user's word (``StoreFileWriter`` takes any text): anything but parquet or csv is refused."""
+    file_format = _FORMATS.get(fmt)
+    if file_format is None:
         raise UnusableInputError(f"unknown store file format {fmt!r} (use parquet or csv)")
     directory.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -74,7 +77,7 @@ def write_store_files(
         items[TRUTH_CUSTOMERS] = customer_truth
     for name, table in items.items():
         path = directory / f"{name}.{fmt}"
-        _write_one(table, path, fmt)
+        _write_one(table, path, file_format)
         stale = directory / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}"
         stale.unlink(missing_ok=True)  # a re-run in the other format must not leave two versions
         written[name] = path
@@ -126,4 +129,5 @@ def read_truth(directory: Path) -> dict[str, object]:
     path = directory / "truth.json"
     if not path.is_file():
         raise UnusableInputError(f"{directory} has no truth.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    truth: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return truth

@@ -32,9 +32,9 @@ def _column(values: pd.Series, logical: str, field: pa.Field) -> pa.Array:
     if logical == "money":
         return pa.array(pd.to_numeric(values, errors="raise").astype("float64"), type=field.type, from_pandas=True)
     if logical == "int":
-        return pa.array(pd.array(values, dtype="Int64"), type=field.type)
+        return pa.array(values.astype("Int64"), type=field.type)
     if logical == "bool":
-        return pa.array(pd.array(values.map(lambda v: None if v is None else bool(v)), dtype="boolean"))
+        return pa.array(values.map(lambda v: None if v is None else bool(v)).astype("boolean"))
     return pa.array(values.astype(object).where(values.notna(), None), type=field.type)
 
 

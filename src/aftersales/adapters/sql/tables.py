@@ -7,6 +7,7 @@ exactly these tables (a test compares them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.schema import Constraint
 from sqlalchemy.types import TypeEngine
 
 from aftersales.adapters.sql.types import UTCDateTime
@@ -38,9 +40,9 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 
 
-def sql_type(logical: contract.LogicalType) -> TypeEngine:
+def sql_type(logical: contract.LogicalType) -> TypeEngine[Any]:
     """The store type of a contract logical type."""
-    factories: dict[str, Callable[[], TypeEngine]] = {
+    factories: dict[str, Callable[[], TypeEngine[Any]]] = {
         "string": Text,
         "int": BigInteger,
         "bool": Boolean,
@@ -54,7 +56,7 @@ def sql_type(logical: contract.LogicalType) -> TypeEngine:
 
 def _build(t: contract.Table) -> Table:
     cols = [Column(c.name, sql_type(c.type), nullable=not (c.required or c.name in t.key)) for c in t.columns]
-    constraints: list = [PrimaryKeyConstraint(*t.key)]
+    constraints: list[Constraint] = [PrimaryKeyConstraint(*t.key)]
     for col, (parent, pcol) in t.parents.items():
         constraints.append(ForeignKeyConstraint([col], [f"{parent}.{pcol}"]))
     table = Table(t.name, metadata, *cols, *constraints)

@@ -8,6 +8,7 @@ returns NUMERIC), and no ``round()`` or approximate aggregates in a definition.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 import ibis
 import ibis.expr.types as ir
@@ -17,6 +18,8 @@ from aftersales.core.metrics.periods import Periods
 
 __all__ = [
     "EXCLUDED_STATUSES",
+    "OrderOptions",
+    "SegmentOptions",
     "count_if",
     "counted_orders",
     "ratio",
@@ -27,6 +30,19 @@ __all__ = [
 ]
 
 EXCLUDED_STATUSES = ("returned", "cancelled")
+
+
+class SegmentOptions(TypedDict, total=False):
+    """Keyword options of a metric split by segment: the ``customers`` table and its ``by`` column."""
+
+    customers: ir.Table | None
+    by: str | None
+
+
+class OrderOptions(SegmentOptions, total=False):
+    """Keyword options of a metric over orders: segments, and whether returned orders count."""
+
+    include_returns: bool
 
 
 def counted_orders(orders: ir.Table, *, include_returns: bool = False) -> ir.Table:

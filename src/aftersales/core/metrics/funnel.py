@@ -87,12 +87,22 @@ def checkout_dropout_rate(
     )
 
 
-def _adoption(subjects: ir.Table, events: ir.Table, periods: Periods, metric: str, **kw: object) -> ir.Table:
-    goals = events.filter(events.name == kw.pop("activation_event")).select(
+def _adoption(
+    subjects: ir.Table,
+    events: ir.Table,
+    periods: Periods,
+    metric: str,
+    *,
+    days: int,
+    activation_event: str,
+    customers: ir.Table | None,
+    by: str | None,
+) -> ir.Table:
+    goals = events.filter(events.name == activation_event).select(
         goal_who=events.customer_id, reached_at=events.occurred_at
     )
-    window = ibis.interval(days=int(kw.pop("days")))  # type: ignore[call-overload]
-    r = _reached(subjects, goals, periods, window, kw.get("customers"), kw.get("by"))  # type: ignore[arg-type]
+    window = ibis.interval(days=int(days))
+    r = _reached(subjects, goals, periods, window, customers, by)
     return r.select(
         metric=ibis.literal(metric),
         period=r.period,

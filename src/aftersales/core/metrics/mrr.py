@@ -28,10 +28,12 @@ start-versus-end comparison most MRR reports use.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import ratio, same_segment, segmented, to_long
+from aftersales.core.metrics.base import SegmentOptions, ratio, same_segment, segmented, to_long
 from aftersales.core.metrics.periods import Periods, timestamp_literal
 
 __all__ = ["mrr_churn", "mrr_churn_formula", "mrr_movements", "net_mrr_churn"]
@@ -98,8 +100,10 @@ def _movements(
 _PARTS = ("start", "new", "reactivation", "expansion", "contraction", "churned", "end")
 
 
-def _long(kind: str, subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: object) -> ir.Table:
-    wide = _movements(subscriptions, subscription_mrr, periods, kw.get("customers"), kw.get("by"))  # type: ignore[arg-type]
+def _long(
+    kind: str, subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: Unpack[SegmentOptions]
+) -> ir.Table:
+    wide = _movements(subscriptions, subscription_mrr, periods, kw.get("customers"), kw.get("by"))
 
     def columns(i: int) -> dict[str, ir.Value]:
         p = {k: wide[f"{k}{i}"] for k in _PARTS}
@@ -116,17 +120,23 @@ def _long(kind: str, subscriptions: ir.Table, subscription_mrr: ir.Table, period
     return to_long(wide, periods, columns, kind)
 
 
-def mrr_movements(subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def mrr_movements(
+    subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: Unpack[SegmentOptions]
+) -> ir.Table:
     """Per period: ending MRR (``value``) with starting MRR and the five movements."""
     return _long("mrr_movements", subscriptions, subscription_mrr, periods, **kw)
 
 
-def mrr_churn(subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def mrr_churn(
+    subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: Unpack[SegmentOptions]
+) -> ir.Table:
     """Gross MRR churn: (churned + contraction) / starting MRR × 100."""
     return _long("mrr_churn", subscriptions, subscription_mrr, periods, **kw)
 
 
-def net_mrr_churn(subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def net_mrr_churn(
+    subscriptions: ir.Table, subscription_mrr: ir.Table, periods: Periods, **kw: Unpack[SegmentOptions]
+) -> ir.Table:
     """Net MRR churn: (churned + contraction − expansion − reactivation) / starting MRR × 100.
 
     Negative means net expansion: existing customers added more than was lost.

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.metrics import clv_historical, cohorts, funnel, mrr, profitability, retention, revenue, surveys
+from aftersales.core.metrics.base import OrderOptions
 from aftersales.core.metrics.periods import Periods
 
 __all__ = ["METRICS", "MONEY_METRICS", "SCORECARD", "Context", "MetricSpec", "Stage", "get_metric"]
@@ -71,7 +72,7 @@ def _staged(
     return MetricSpec(name, needs, lambda t, c: finish(stage.build(t, c), c), description, stage, finish)
 
 
-def _orders_kw(t: Tables, c: Context) -> dict:
+def _orders_kw(t: Tables, c: Context) -> OrderOptions:
     return {"customers": t.get("customers"), "by": c.by, "include_returns": c.include_returns}
 
 

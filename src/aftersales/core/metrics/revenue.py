@@ -26,11 +26,12 @@ period's revenue is exactly what the same "existing" set of customers spent then
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Unpack
 
 import ibis
 import ibis.expr.types as ir
 
-from aftersales.core.metrics.base import count_if, counted_orders, ratio, same_segment, segmented, spine
+from aftersales.core.metrics.base import OrderOptions, count_if, counted_orders, ratio, same_segment, segmented, spine
 from aftersales.core.metrics.periods import Periods, extended_back, period_index, timestamp_literal
 
 __all__ = [
@@ -100,7 +101,7 @@ def _select(act: ir.Table, metric: str, value: ir.Value, **parts: ir.Value) -> i
     return act.select(metric=ibis.literal(metric), period=act.period, segment=act.segment, value=value, **parts)
 
 
-def shared_activity(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def shared_activity(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """:func:`period_activity` over ``periods`` with the period before prepended (index 0).
 
     One table serves all five metrics: growth needs the previous period, and the other four
@@ -108,7 +109,7 @@ def shared_activity(orders: ir.Table, periods: Periods, **kw: object) -> ir.Tabl
     (a customer first seen in the prepended period was acquired before every period 1 … n,
     exactly as ``first_index = -1`` says there).
     """
-    return period_activity(orders, extended_back(periods), **kw)  # type: ignore[arg-type]
+    return period_activity(orders, extended_back(periods), **kw)
 
 
 def _current(act: ir.Table) -> ir.Table:
@@ -167,26 +168,26 @@ FROM_ACTIVITY: dict[str, Callable[[ir.Table], ir.Table]] = {
 """Each metric of this module from :func:`shared_activity`'s table (so a scorecard computes it once)."""
 
 
-def repeat_purchase_ratio(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def repeat_purchase_ratio(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """Customers with at least two orders in the period / customers with at least one, × 100."""
     return _repeat(shared_activity(orders, periods, **kw))
 
 
-def returning_customer_rate(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def returning_customer_rate(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """Customers ordering in the period who had ordered before it / customers ordering in it, × 100."""
     return _returning(shared_activity(orders, periods, **kw))
 
 
-def purchase_frequency(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def purchase_frequency(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """Orders per ordering customer in the period."""
     return _frequency(shared_activity(orders, periods, **kw))
 
 
-def average_order_value(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def average_order_value(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """Revenue / orders in the period."""
     return _aov(shared_activity(orders, periods, **kw))
 
 
-def revenue_growth_existing(orders: ir.Table, periods: Periods, **kw: object) -> ir.Table:
+def revenue_growth_existing(orders: ir.Table, periods: Periods, **kw: Unpack[OrderOptions]) -> ir.Table:
     """Growth of revenue from customers acquired before the period, against the previous period, × 100."""
     return _growth(shared_activity(orders, periods, **kw))

@@ -6,6 +6,8 @@ so keys are written digit by digit into one byte buffer and handed to Arrow with
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sized
+
 import numpy as np
 import pyarrow as pa
 
@@ -73,12 +75,13 @@ def money(amount: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(amount, dtype=np.float64), 2)
 
 
-def contract_table(name: str, columns: dict[str, object]) -> pa.Table:
-    """A table with exactly the contract's Arrow schema; missing nullable columns become null."""
+def contract_table(name: str, columns: Mapping[str, Sized]) -> pa.Table:
+    """A table with exactly the contract's Arrow schema; missing nullable columns become null.
+    ``columns`` hold arrays (NumPy, Arrow or lists), all of one length."""
     schema = arrow_schema(name)
     n = None
     for v in columns.values():
-        n = len(v)  # type: ignore[arg-type]
+        n = len(v)
         break
     arrays = []
     for field in schema:

@@ -14,6 +14,7 @@ The scales are the data contract's (``contract.SURVEY_SCALES``), so every genera
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,8 +37,9 @@ COMMENTS = (
 NPS_SCALE, CSAT_SCALE = SURVEY_SCALES["nps"], SURVEY_SCALES["csat"]  # the contract's scales, inclusive
 
 
-def _scores(latent: np.ndarray, scale: tuple[int, int]) -> np.ndarray:
-    return np.clip(np.rint(latent), *scale).astype(np.int64)
+def _scores(latent: npt.NDArray[np.float64], scale: tuple[int, int]) -> npt.NDArray[np.int64]:
+    low, high = scale
+    return np.clip(np.rint(latent), low, high).astype(np.int64)
 
 
 def draw_survey_responses(

@@ -31,7 +31,7 @@ from aftersales.entrypoints.api.middleware import (
     ServerErrorMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
-from aftersales.entrypoints.api.routers import analytics, events, health, webhooks
+from aftersales.entrypoints.api.routers import analytics, events, health, profiles, webhooks
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
 from aftersales.services.operational import idempotency
@@ -103,6 +103,7 @@ def create_app(
         app.include_router(resource_router(path, models))
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
+    app.include_router(profiles.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
         IdempotencyMiddleware,
@@ -115,6 +116,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
+    # FastAPI's documented way to extend the schema is to replace this method; mypy refuses method assignment
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from types import GenericAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
@@ -120,29 +121,43 @@ class ResourceModels:
         if res.lines:
             lines = contract.get_table(res.lines)
             parent_key = {c for c in lines.key if c in key}
-            line_in = create_model(
+            line_in = _model(
                 f"{_name(res.lines)[:-1]}In",
-                __base__=_Strict,
-                **{c.name: _field(c, c.name in lines.key) for c in lines.columns if c.name not in parent_key},
+                {c.name: _field(c, c.name in lines.key) for c in lines.columns if c.name not in parent_key},
+                strict=True,
             )
-            line_model = create_model(f"{_name(res.lines)[:-1]}", **{c.name: _out(c, lines) for c in lines.columns})
-            line_fields = {"lines": (list[line_in] | None, Field(default=None, max_length=1000))}
-            line_out = {"lines": (list[line_model], ...)}
+            line_model = _model(f"{_name(res.lines)[:-1]}", {c.name: _out(c, lines) for c in lines.columns})
+            line_fields = {"lines": (_list_of(line_in) | None, Field(default=None, max_length=1000))}
+            line_out = {"lines": (_list_of(line_model), ...)}
         singular = _name(spec.name)[:-1] if spec.name.endswith("s") else _name(spec.name)
-        self.create = create_model(
+        self.create = _model(
             f"{singular}Create",
-            __base__=_Strict,
-            **{c.name: _field(c, c.name in key) for c in spec.columns},
-            **line_fields,
+            {**{c.name: _field(c, c.name in key) for c in spec.columns}, **line_fields},
+            strict=True,
         )
-        self.update = create_model(
+        self.update = _model(
             f"{singular}Update",
-            __base__=_Strict,
-            **{c.name: _update_field(c) for c in spec.columns if c.name not in key},
-            **line_fields,
+            {**{c.name: _update_field(c) for c in spec.columns if c.name not in key}, **line_fields},
+            strict=True,
         )
-        self.out = create_model(singular, **{c.name: _out(c, spec) for c in spec.columns}, **line_out)
-        self.page = create_model(f"{singular}Page", items=(list[self.out], ...), next_cursor=(str | None, None))
+        self.out = _model(singular, {**{c.name: _out(c, spec) for c in spec.columns}, **line_out})
+        self.page = _model(f"{singular}Page", {"items": (_list_of(self.out), ...), "next_cursor": (str | None, None)})
+
+
+def _model(name: str, fields: dict[str, Any], *, strict: bool = False) -> type[BaseModel]:
+    """A model built at run time from the contract; ``strict`` models refuse unknown fields.
+
+    The field definitions are (type, FieldInfo) pairs whose types exist only at run time, so they are
+    ``Any`` to the checker; passed as one ``**fields``, they match pydantic's ``**field_definitions``.
+    """
+    if strict:
+        return create_model(name, __base__=_Strict, **fields)
+    return create_model(name, **fields)
+
+
+def _list_of(item: type[BaseModel]) -> GenericAlias:
+    """``list[item]`` for a model built at run time (the subscript form needs a type known to the checker)."""
+    return GenericAlias(list, (item,))
 
 
 def _field(col: contract.Column, key: bool) -> tuple[Any, Any]:
@@ -181,12 +196,15 @@ class IngestOut(BaseModel):
     duplicates: int
 
 
-EventType = Literal[(*EVENT_TYPES, "*")]
+if TYPE_CHECKING:
+    EventType = str  # what the checker can know: the Literal below is built at run time from core's list
+else:
+    EventType = Literal[(*EVENT_TYPES, "*")]
 
 
 class SubscriptionIn(_Strict):
     url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\x00-\x20]+$")]
-    event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1)  # type: ignore[valid-type]
+    event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES) + 1)
     description: Text | None = None
 
 

@@ -65,22 +65,28 @@ def serve(
         raise ValueError(f"workers must be at least 1, got {workers}")
     configure_logging(log_level)
     url = bootstrap.database_url(db)
-    common = {
-        "host": host,
-        "port": port,
-        "log_config": None,
-        "access_log": False,
-        "server_header": False,
-        "timeout_graceful_shutdown": int(graceful_timeout_s),
-    }
+
+    def run(app: FastAPI | str, *, factory: bool = False, workers: int | None = None) -> None:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=int(graceful_timeout_s),
+            factory=factory,
+            workers=workers,
+        )
+
     if workers == 1:
         settings = bootstrap.settings().model_copy(update={"database_url": url})
-        uvicorn.run(create_app(settings, options=ApiOptions(migrate=migrate)), **common)  # type: ignore[arg-type]
+        run(create_app(settings, options=ApiOptions(migrate=migrate)))
         return
     if migrate:
         bootstrap.init_store(url)
     os.environ[f"{_PREFIX}DATABASE_URL"], os.environ[f"{_PREFIX}LOG_LEVEL"] = url, log_level  # for the workers
-    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+    run(f"{__name__}:worker_app", factory=True, workers=workers)
 
 
 def worker_app() -> FastAPI:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 import typer
 
@@ -26,6 +26,9 @@ from typer._click import exceptions as click_errors
 
 from aftersales import __version__
 from aftersales.core.errors import AftersalesError, FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from typer._click.core import Parameter
 
 __all__ = ["app", "build", "main"]
 
@@ -77,10 +80,10 @@ def _one_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _flag(param: Any) -> str:
+def _flag(param: Parameter) -> str:
     """How a user writes ``param``: its long option (``--to``) or, for an argument, its metavar."""
-    opts = [o for o in getattr(param, "opts", ()) if o.startswith("--")] or list(getattr(param, "opts", ()))
-    if getattr(param, "param_type_name", "") == "argument" or not opts:
+    opts = [o for o in param.opts if o.startswith("--")] or list(param.opts)
+    if param.param_type_name == "argument" or not opts:
         return (param.name or "value").upper()
     return opts[0]
 

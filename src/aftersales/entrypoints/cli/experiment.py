@@ -76,7 +76,7 @@ def analyze(
 
     if (stats is None) == (outcomes is None):
         raise UnusableInputError("give exactly one of --stats FILE or --outcomes FILE")
-    opt = AnalysisOptions(method.value, correction.value, alpha, not absolute, alternative.value, tuning)  # type: ignore[arg-type]
+    opt = AnalysisOptions(method.value, correction.value, alpha, not absolute, alternative.value, tuning)
     if stats is not None:
         report = service.analyze_summary(bootstrap.read_experiment_stats(stats), opt, control=control)
     else:

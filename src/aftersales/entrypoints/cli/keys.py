@@ -19,7 +19,7 @@ Scope = StrEnum("Scope", {s: s for s in SCOPES})  # type: ignore[misc]  # functi
 
 @keys_app.command("create")
 def create(
-    scope: Scope = typer.Option(  # type: ignore[valid-type]
+    scope: Scope = typer.Option(
         ...,
         "--scope",
         help="ingest (write events and records), read (metrics, scores, lists) or admin (all, keys and webhooks).",

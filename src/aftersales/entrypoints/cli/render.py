@@ -167,7 +167,9 @@ def render_records(
     return _print_table(records, columns, title, console)
 
 
-def _print_table(records: Sequence[Mapping[str, Any]], columns: list[str], title: str | None, console: Any) -> str:
+def _print_table(
+    records: Sequence[Mapping[str, Any]], columns: list[str], title: str | None, console: Console | None
+) -> str:
     from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table

@@ -23,11 +23,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import ibis.expr.types as ir
-from ibis.expr.types.relations import CachedTable
 
 from aftersales.core.errors import FieldError, MissingTableError, ValidationError
 from aftersales.core.metrics.periods import (
@@ -40,19 +37,14 @@ from aftersales.core.metrics.periods import (
 )
 from aftersales.core.metrics.registry import METRICS, SCORECARD, Context, MetricSpec, get_metric
 from aftersales.services.operational.guards import dates_in_range
+from aftersales.services.ports import AnalyticalSource
+
+if TYPE_CHECKING:
+    from ibis.expr.types.relations import CachedTable
 
 __all__ = ["DEFAULT_SPAN", "MetricsResult", "compute", "last_order_day", "scorecard"]
 
 DEFAULT_SPAN = {"day": 14, "week": 8, "month": 12, "quarter": 4, "year": 3}
-
-
-class SourcePort(Protocol):
-    """What the service needs from an engine source (``adapters.engines.Source``)."""
-
-    def has_table(self, name: str) -> bool: ...
-    def table(self, name: str) -> ir.Table: ...
-    def execute(self, expr: ir.Table) -> list[dict[str, Any]]: ...
-    def cache(self, expr: ir.Table) -> CachedTable: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +68,7 @@ class MetricsResult:
         return f"{len(self.periods)} {self.period}s from {first.start} to {last.last_day}{tail}"
 
 
-def last_order_day(source: SourcePort, tz: str = "UTC") -> date:
+def last_order_day(source: AnalyticalSource, tz: str = "UTC") -> date:
     """The local date (in ``tz``) of the last order: the latest day that holds data."""
     if not source.has_table("orders"):
         text = "the source has no orders table to find the latest period by: give an end date"
@@ -125,7 +117,7 @@ def _complete(
 
 @dates_in_range
 def compute(
-    source: SourcePort,
+    source: AnalyticalSource,
     names: list[str] | tuple[str, ...],
     *,
     period: str = "month",
@@ -189,7 +181,7 @@ def compute(
 
 
 def scorecard(
-    source: SourcePort,
+    source: AnalyticalSource,
     *,
     period: str = "month",
     end: date | None = None,

@@ -77,7 +77,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return min(self.max_delay_s, self.base_s * 2 ** (attempt - 1))
+        return min(self.max_delay_s, self.base_s * 2.0 ** (attempt - 1))
 
 
 def retryable(outcome: SendOutcome) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,7 +38,7 @@ class SqlIdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def _match(self, key_id: str, key: str) -> object:
+    def _match(self, key_id: str, key: str) -> ColumnElement[bool]:
         return and_(idempotency_keys.c.key_id == key_id, idempotency_keys.c.idempotency_key == key)
 
     def claim(self, record: IdempotencyRecord) -> bool:

@@ -24,8 +24,9 @@ S, D, A = webhook_subscriptions, webhook_deliveries, webhook_attempts
 _DELIVERY = [c for c in D.c if c.name != "lease_token"]  # the lease is the dispatcher's business
 
 
-def _sub(row: Mapping[str, Any]) -> SubscriptionRecord:
-    return SubscriptionRecord(**{**row, "event_types": tuple(json.loads(row["event_types"]))})
+def _sub(values: Mapping[str, Any]) -> SubscriptionRecord:
+    """A subscription from its column values (rows give them by ``Row._asdict``, whose keys are str)."""
+    return SubscriptionRecord(**{**values, "event_types": tuple(json.loads(values["event_types"]))})
 
 
 class SqlWebhookRepository:
@@ -36,18 +37,18 @@ class SqlWebhookRepository:
         self._conn.execute(insert(S).values(**{**asdict(sub), "event_types": json.dumps(list(sub.event_types))}))
 
     def get_subscription(self, subscription_id: str) -> SubscriptionRecord | None:
-        row = self._conn.execute(select(S).where(S.c.subscription_id == subscription_id)).mappings().first()
-        return _sub(row) if row else None
+        row = self._conn.execute(select(S).where(S.c.subscription_id == subscription_id)).first()
+        return _sub(row._asdict()) if row else None
 
     def list_subscriptions(self, *, after: str | None, limit: int) -> list[SubscriptionRecord]:
         q = select(S).order_by(S.c.subscription_id).limit(limit)
         if after is not None:
             q = q.where(S.c.subscription_id > after)
-        return [_sub(r) for r in self._conn.execute(q).mappings()]
+        return [_sub(r._asdict()) for r in self._conn.execute(q)]
 
     def active_subscriptions(self) -> list[SubscriptionRecord]:
         q = select(S).where(S.c.active.is_(True)).order_by(S.c.subscription_id)
-        return [_sub(r) for r in self._conn.execute(q).mappings()]
+        return [_sub(r._asdict()) for r in self._conn.execute(q)]
 
     def deactivate(self, subscription_id: str) -> bool:
         q = update(S).where(S.c.subscription_id == subscription_id, S.c.active.is_(True)).values(active=False)

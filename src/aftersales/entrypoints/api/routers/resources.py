@@ -8,6 +8,7 @@ import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel
 
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit, ResourceModels
@@ -24,6 +25,7 @@ def _key_dependency(key: tuple[str, ...]) -> Any:
         return values
 
     params = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=KeyParam) for k in key]
+    # inspect.signature (and so FastAPI) honours __signature__, which typeshed's functions do not declare
     key_values.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return key_values
 
@@ -39,13 +41,17 @@ def resource_router(path: str, models: ResourceModels) -> APIRouter:
     writer = [Depends(require_scope("ingest"))]
     reader = [Depends(require_scope("read"))]
 
-    @router.post("", status_code=201, response_model=Out, dependencies=writer, summary=f"Create a {path} row")
-    def create(body: Create, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:  # type: ignore[valid-type]
-        return resources.create(uow, path, body.model_dump())  # type: ignore[attr-defined]
+    def create(body: BaseModel, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+        return resources.create(uow, path, body.model_dump())
 
-    @router.patch(item, response_model=Out, dependencies=writer, summary=f"Update a {path} row")
-    def update(body: Update, k: dict[str, str] = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:  # type: ignore[valid-type]
-        return resources.update(uow, path, k, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    def update(body: BaseModel, k: dict[str, str] = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+        return resources.update(uow, path, k, body.model_dump(exclude_unset=True))
+
+    # The bodies' models are built at run time from the contract, so they cannot be written as the
+    # annotations above (the checker needs a static type): FastAPI reads them from __annotations__.
+    create.__annotations__["body"], update.__annotations__["body"] = Create, Update
+    router.post("", status_code=201, response_model=Out, dependencies=writer, summary=f"Create a {path} row")(create)
+    router.patch(item, response_model=Out, dependencies=writer, summary=f"Update a {path} row")(update)
 
     @router.get(item, response_model=Out, dependencies=reader, summary=f"Read a {path} row")
     def read(k: dict[str, str] = Depends(Key), uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
