@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from aftersales.adapters.engines.opening import open_tables
 from aftersales.adapters.engines.source import Source
@@ -25,7 +25,6 @@ from aftersales.adapters.sql.repositories import unit_of_work_factory
 from aftersales.adapters.sql.tables import TABLES
 from aftersales.core.contract import arrow_schema
 from aftersales.core.segments import profile_schema
-from aftersales.services.ports import UnitOfWorkFactory
 
 T1 = datetime(2024, 6, 30, 12, tzinfo=UTC)
 T2 = datetime(2024, 7, 1, 12, tzinfo=UTC)
@@ -96,38 +95,6 @@ def parquet_source(folder: Any, at: datetime) -> Source:
     )
 
 
-def _segment_tables_ready(engine: Engine) -> None:
-    """Migration 0006 creates the segment tables; until it is in the chain, create them here."""
-    from aftersales.adapters.sql.segment_tables import segment_memberships, segment_sizes, segments
-    from aftersales.adapters.sql.tables import metadata
-
-    metadata.create_all(engine, tables=[segments, segment_memberships, segment_sizes], checkfirst=True)
-
-
-def _uow(engine: Engine) -> UnitOfWorkFactory:
-    factory = unit_of_work_factory(engine)
-    probe = factory()
-    if hasattr(type(probe), "segments") or "segments" in vars(probe):
-        return factory
-    from aftersales.adapters.sql.repositories.segments import (
-        SqlSegmentMembershipRepository,
-        SqlSegmentRepository,
-        SqlSegmentSizeRepository,
-    )
-    from aftersales.adapters.sql.repositories.unit_of_work import SqlUnitOfWork
-
-    class WithSegments(SqlUnitOfWork):
-        def __enter__(self) -> WithSegments:
-            super().__enter__()
-            conn = self.events._conn
-            self.segments = SqlSegmentRepository(conn)
-            self.memberships = SqlSegmentMembershipRepository(conn)
-            self.segment_sizes = SqlSegmentSizeRepository(conn)
-            return self
-
-    return lambda: WithSegments(engine)  # type: ignore[return-value]
-
-
 class Store:
     """A migrated store and a unit-of-work factory on it, with readers for the assertions."""
 
@@ -135,8 +102,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         upgrade(self.engine)
-        _segment_tables_ready(self.engine)
-        self.uow = _uow(self.engine)
+        self.uow = unit_of_work_factory(self.engine)
 
     def count(self, table: str, **where: Any) -> int:
         from aftersales.adapters.sql.tables import metadata
@@ -187,6 +153,17 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     s.engine.dispose()
 
 
+class World:
+    """The hand-made world of these suites, handed to tests as the ``world`` fixture (the suite runs in
+    importlib mode, so tests do not import this module)."""
+
+    T1, T2 = T1, T2
+    VIP, REPEAT, ABANDONERS = VIP, REPEAT, ABANDONERS
+    source_at = staticmethod(source_at)
+    parquet_source = staticmethod(parquet_source)
+    profile_rows = staticmethod(profile_rows)
+
+
 @pytest.fixture
-def open_source() -> Callable[..., Source]:
-    return source_at
+def world() -> type[World]:
+    return World
