@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine that has only Python and make:
 #   make demo   create .venv when missing, install, run the main job on the embedded default
-#   make test   same set-up, then lint, architecture checks and the whole test suite
+#   make test   same set-up, then lint, architecture checks, type checks (mypy) and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -27,6 +27,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -107,7 +107,7 @@ def rfm_summary(
     *,
     observation_end: str | date,
     calibration_end: str | date | None = None,
-    time_unit: str = "D",
+    time_unit: Literal["D", "W"] = "D",
     tz: str = "UTC",
 ) -> pd.DataFrame:
     """Per customer frequency, recency, T, monetary value (lifetimes' convention); see core.metrics.rfm."""
@@ -118,7 +118,7 @@ def rfm_summary(
             src.table("orders"),
             observation_end=end,
             calibration_end=_date(calibration_end),
-            time_unit=time_unit,  # type: ignore[arg-type]  # checked by rfm_summary: "D" or "W", else 422
+            time_unit=time_unit,  # also checked at run time: a notebook may pass any text
             tz=tz,
         )
         frame: pd.DataFrame = src.backend.to_pandas(expr.order_by("customer_id"))
