@@ -40,6 +40,7 @@ __all__ = [
     "predict_clv",
     "read_experiment_outcomes",
     "read_experiment_stats",
+    "refresh",
     "refresh_scores",
     "service_plane",
     "settings",
@@ -326,6 +327,75 @@ def _analyze_store(url: str, tables: tuple[str, ...]) -> None:
         analyze(engine, tables)
     finally:
         engine.dispose()
+
+
+def refresh(
+    db: str | None = None,
+    *,
+    as_of: date | None = None,
+    source: str | None = None,
+    engine: str | None = None,
+    options: ClvOptions | None = None,
+    strict_scores: bool = False,
+) -> Any:
+    """``aftersales refresh`` (and its alias ``clv refresh``): build every customer's profile in the
+    engine and replace ``customer_profiles``, store the CLV scores as ``refresh_scores`` does, then
+    refresh every saved segment's memberships over the fresh profiles.
+
+    ``as_of`` (a day): the profiles are built as of its start in the reporting zone, and the stored
+    scores are fitted up to the day before; without it, as of now (the clock is read here). The
+    analytical data come from ``source``/``engine`` (default: the store ``db``); the profiles, scores
+    and memberships are written to the store. When the CLV fit cannot run on the store (no orders,
+    no convergence) the refresh goes on without storing scores and says why, unless ``strict_scores``
+    (``clv refresh``, which exists to store them). Returns ``services.analytical.profiles.RefreshSummary``.
+    """
+    import time as _time
+    from dataclasses import replace
+    from datetime import UTC
+    from datetime import time as day_start
+    from uuid import uuid4
+
+    from aftersales.adapters.sql.migrate import upgrade
+    from aftersales.adapters.sql.repositories import unit_of_work_factory
+    from aftersales.core.clv.options import ClvOptions
+    from aftersales.core.errors import ConvergenceError, UnusableInputError, ValidationError
+    from aftersales.services.analytical.profiles import RefreshSummary, calibration_day, refresh_profiles
+    from aftersales.services.analytical.scores import refresh_scores as store_scores
+    from aftersales.services.operational.segment_evaluation import refresh_memberships
+
+    tz = get_settings().reporting_timezone
+    ran_at = datetime.now(UTC)
+    now = ran_at if as_of is None else datetime.combine(as_of, day_start(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    opt = options or ClvOptions()
+    url = database_url(db)
+    scores_note: str | None = None
+    store = store_engine(url)
+    try:
+        upgrade(store)
+        uow = unit_of_work_factory(store)
+        if source is None:
+            _analyze_store(url, ("customers", "orders"))  # fresh planner statistics before the reads
+        with open_source(source, engine, db=url) as src:
+            profiles = refresh_profiles(uow, src, now, refreshed_at=ran_at, options=opt, tz=tz)
+            t0 = _time.perf_counter()
+            fitted = opt if as_of is None else replace(opt, calibration_end=calibration_day(now, tz))
+            try:
+                scores = store_scores(uow, src, fitted, tz=tz)
+            except (UnusableInputError, ConvergenceError, ValidationError) as exc:
+                if strict_scores:
+                    raise
+                scores, scores_note = None, str(exc).splitlines()[0]
+            timings = {"scores_s": _time.perf_counter() - t0}
+            t0 = _time.perf_counter()
+            # The profiles just built, on the engine: PostgreSQL reads the store's table it just committed;
+            # DuckDB scans the Arrow table in place (Spark gets it as a DataFrame).
+            in_place = src.engine == "postgres" and source in (None, url)
+            fresh = None if in_place else src.register(f"_profiles_{uuid4().hex}", profiles.build.table)
+            memberships = refresh_memberships(uow, src, now, profiles=fresh)
+            timings["segments_s"] = _time.perf_counter() - t0
+    finally:
+        store.dispose()
+    return RefreshSummary(profiles, scores, memberships, timings, scores_note)
 
 
 # -- the main job -------------------------------------------------------------------------------

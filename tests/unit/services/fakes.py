@@ -31,6 +31,7 @@ from aftersales.services.ports import (
     EventRow,
     IdempotencyRecord,
     IdempotencyRepository,
+    ProfileRepository,
     ResourceRepository,
     ScoreRecord,
     ScoreRepository,
@@ -54,6 +55,7 @@ class State:
     lease_tokens: dict[str, str] = field(default_factory=dict)  # delivery_id -> the dispatcher leasing it
     attempts: list[AttemptRecord] = field(default_factory=list)
     scores: dict[str, ScoreRecord] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -329,6 +331,20 @@ class FakeScoreRepository:
         return out[:limit]
 
 
+class FakeProfileRepository:
+    def __init__(self, state: State) -> None:
+        self._s = state
+
+    def replace_all(self, profiles: Any, refreshed_at: datetime) -> int:
+        rows = profiles.to_pylist()
+        self._s.profiles = {r["customer_id"]: {**r, "refreshed_at": refreshed_at} for r in rows}
+        return len(rows)
+
+    def get(self, customer_id: str) -> dict[str, Any] | None:
+        row = self._s.profiles.get(customer_id)
+        return None if row is None else copy.deepcopy(row)
+
+
 class FakeUnitOfWork:
     """One transaction over a :class:`FakeStore`: a private copy, written back on a clean exit."""
 
@@ -339,6 +355,7 @@ class FakeUnitOfWork:
     resources: ResourceRepository
     webhooks: WebhookRepository
     scores: ScoreRepository
+    profiles: ProfileRepository
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -351,6 +368,7 @@ class FakeUnitOfWork:
         self.resources = FakeResourceRepository(self._work)
         self.webhooks = FakeWebhookRepository(self._work)
         self.scores = FakeScoreRepository(self._work)
+        self.profiles = FakeProfileRepository(self._work)
         return self
 
     def __exit__(

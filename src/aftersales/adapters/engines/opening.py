@@ -25,6 +25,7 @@ from aftersales.core.errors import UnusableInputError
 __all__ = ["ENGINES", "open_dataframes", "open_source", "open_tables"]
 
 ENGINES = ("duckdb", "sqlite", "postgres", "spark")
+PROFILES = "customer_profiles"  # a store table outside the contract that store sources serve too (issue 14)
 
 
 def _files(path: Path) -> dict[str, Path]:
@@ -78,6 +79,10 @@ def _sqlite(url: str) -> Source:
     engine = make_engine(url)
     present = {n for n in contract.TABLES if table_exists(engine, n)}
     readers = {n: (lambda n=n: read_table(engine, n)) for n in present}
+    if table_exists(engine, PROFILES):  # the profiles of `aftersales refresh`, lists as list<string>
+        from aftersales.adapters.sql.repositories.profiles import read_profiles
+
+        readers[PROFILES] = lambda: read_profiles(engine)
     src = _arrow_on_duckdb(readers, "sqlite", f"SQLite store {url}")
     src._on_close = engine.dispose
     return src
@@ -98,7 +103,7 @@ def _postgres(url: str, schema: str | None) -> Source:
         schema=schema,
     )
     present = set(con.list_tables(database=schema) if schema else con.list_tables())
-    tables = {n: _postgres_table(con, n, schema) for n in contract.TABLES if n in present}
+    tables = {n: _postgres_table(con, n, schema) for n in (*contract.TABLES, PROFILES) if n in present}
     return Source(con, "postgres", tables, f"PostgreSQL store {u.hostname}/{u.path.lstrip('/')}")
 
 

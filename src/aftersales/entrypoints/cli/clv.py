@@ -146,14 +146,17 @@ def refresh(
     time_unit: TimeUnit = UnitOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Fit on the store's orders, store every customer's score (clv_scores), queue churn-risk webhooks."""
+    """Alias of ``aftersales refresh`` that prints the stored CLV scores' summary: fit on the store's
+    orders, store every customer's score (clv_scores), queue churn-risk webhooks; the profiles and
+    segment memberships are refreshed too (the options also set the profiles' predictive columns)."""
     from aftersales import bootstrap
 
     options = ClvOptions(
         model=model, spend=spend, horizon=horizon, discount=discount, margin=margin, time_unit=time_unit
     )
-    result = bootstrap.refresh_scores(db, options=options)
-    obj = result.as_dict()
+    refreshed = bootstrap.refresh(db, options=options, strict_scores=True)
+    result = refreshed.scores
+    obj = result.as_dict() | {"profiles_written": refreshed.profiles.written}
     flat = {k: v for k, v in obj.items() if not isinstance(v, dict)}
     flat |= {f"customers at {k} risk": v for k, v in result.risk_tiers.items()} | result.params
     _emit(obj, [{"metric": k, "value": v} for k, v in flat.items()], fmt, "CLV scores refreshed")

@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "keys",
     "clv",
+    "refresh",
     "experiment",
     "metrics",
     "lookalike",

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from aftersales.adapters.sql.repositories.events import SqlEventRepository, track_staging
 from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlIdempotencyRepository
+from aftersales.adapters.sql.repositories.profiles import SqlProfileRepository
 from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
 from aftersales.adapters.sql.repositories.scores import SqlScoreRepository
 from aftersales.adapters.sql.repositories.webhooks import SqlWebhookRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.resources = SqlResourceRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
         self.scores = SqlScoreRepository(conn)
+        self.profiles = SqlProfileRepository(conn)
         return self
 
     def __exit__(
