@@ -34,7 +34,8 @@ def _column(values: pd.Series, logical: str, field: pa.Field) -> pa.Array:
     if logical == "int":
         return pa.array(values.astype("Int64"), type=field.type)
     if logical == "bool":
-        return pa.array(values.map(lambda v: None if v is None else bool(v)).astype("boolean"))
+        # pandas holds a NULL among 0/1 integers as NaN, and bool(NaN) is True: a NULL consent must stay NULL
+        return pa.array(values.map(lambda v: None if v is None or v != v else bool(v)).astype("boolean"))
     return pa.array(values.astype(object).where(values.notna(), None), type=field.type)
 
 
