@@ -104,6 +104,20 @@ class Store:
         upgrade(self.engine)
         self.uow = unit_of_work_factory(self.engine)
 
+    def write_profiles(self, at: datetime, extra: list[dict[str, Any]] | None = None) -> None:
+        """Store the profiles as of ``at`` with the profiles repository (their customers first)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        from aftersales.adapters.sql.repositories.profiles import profile_arrow_schema
+
+        rows = [*profile_rows(at), *(extra or [])]
+        customers = TABLES["customers"]
+        ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(customers)
+        with self.engine.begin() as conn:
+            conn.execute(ins.on_conflict_do_nothing(), [{"customer_id": r["customer_id"]} for r in rows])
+        with self.uow() as u:
+            u.profiles.replace_all(pa.Table.from_pylist(rows, schema=profile_arrow_schema()), at)
+
     def count(self, table: str, **where: Any) -> int:
         from aftersales.adapters.sql.tables import metadata
 

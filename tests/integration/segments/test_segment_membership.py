@@ -23,6 +23,8 @@ from aftersales.services.operational import segments
 from aftersales.services.operational.segment_changes import event_id
 from aftersales.services.ports import SubscriptionRecord
 
+BIKES = "categories_bought contains 'bikes'"
+
 
 def _save(store, world) -> dict[str, str]:
     return {
@@ -152,3 +154,19 @@ def test_now_must_carry_a_zone(store, world) -> None:
 
     with world.source_at(world.T1) as src, pytest.raises(ValidationError, match="time zone"):
         segments.refresh_memberships(store.uow, src, datetime(2024, 6, 30))
+
+
+def test_a_refresh_over_the_stored_profiles(store, world) -> None:
+    """The chain ``aftersales refresh`` runs: profiles written to the store, read back by the store's
+    own analytical source (DuckDB over SQLite; PostgreSQL in place), then memberships."""
+    from aftersales import bootstrap
+
+    ids = {n: segments.create(store.uow, n, where=w).segment_id for n, w in (("vip", world.VIP), ("bikes", BIKES))}
+    for at in (world.T1, world.T2):
+        store.write_profiles(at)
+        with bootstrap.open_source(store.url) as src:
+            result = segments.refresh_memberships(store.uow, src, at)
+        assert not result.skipped
+    t1, t2 = world.T1, world.T2
+    assert store.memberships(ids["vip"]) == [("c1", t1, t2), ("c2", t2, None), ("c5", t1, t2)]
+    assert [m[0] for m in store.memberships(ids["bikes"])] == ["c1", "c2"]  # a list field, stored as JSON / TEXT[]
