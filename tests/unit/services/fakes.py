@@ -35,11 +35,32 @@ from aftersales.services.ports import (
     ResourceRepository,
     ScoreRecord,
     ScoreRepository,
+    SegmentMembershipRepository,
+    SegmentRepository,
+    SegmentSizeRepository,
     SubscriptionRecord,
     WebhookRepository,
 )
 
 __all__ = ["FakeStore", "FakeUnitOfWork", "FakeUnitOfWorkFactory"]
+
+
+def _sibling(filename: str) -> Any:
+    """A module beside this one, loaded by path (the suite imports in importlib mode, as this file is)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = f"aftersales_tests_{Path(filename).stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(filename))
+        assert spec is not None and spec.loader is not None
+        sys.modules[name] = module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_segments = _sibling("fake_segments.py")  # the segment repositories' fakes
 
 
 @dataclass
@@ -55,6 +76,7 @@ class State:
     lease_tokens: dict[str, str] = field(default_factory=dict)  # delivery_id -> the dispatcher leasing it
     attempts: list[AttemptRecord] = field(default_factory=list)
     scores: dict[str, ScoreRecord] = field(default_factory=dict)
+    segment_state: Any = field(default_factory=lambda: _segments.SegmentState())
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -356,6 +378,9 @@ class FakeUnitOfWork:
     webhooks: WebhookRepository
     scores: ScoreRepository
     profiles: ProfileRepository
+    segments: SegmentRepository
+    memberships: SegmentMembershipRepository
+    segment_sizes: SegmentSizeRepository
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -368,6 +393,9 @@ class FakeUnitOfWork:
         self.resources = FakeResourceRepository(self._work)
         self.webhooks = FakeWebhookRepository(self._work)
         self.scores = FakeScoreRepository(self._work)
+        self.segments = _segments.FakeSegmentRepository(self._work.segment_state)
+        self.memberships = _segments.FakeSegmentMembershipRepository(self._work.segment_state)
+        self.segment_sizes = _segments.FakeSegmentSizeRepository(self._work.segment_state)
         self.profiles = FakeProfileRepository(self._work)
         return self
 

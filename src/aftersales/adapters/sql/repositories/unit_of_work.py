@@ -12,6 +12,11 @@ from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlId
 from aftersales.adapters.sql.repositories.profiles import SqlProfileRepository
 from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
 from aftersales.adapters.sql.repositories.scores import SqlScoreRepository
+from aftersales.adapters.sql.repositories.segments import (
+    SqlSegmentMembershipRepository,
+    SqlSegmentRepository,
+    SqlSegmentSizeRepository,
+)
 from aftersales.adapters.sql.repositories.webhooks import SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork", "unit_of_work_factory"]
@@ -30,6 +35,9 @@ class SqlUnitOfWork:
         self.resources = SqlResourceRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
         self.scores = SqlScoreRepository(conn)
+        self.segments = SqlSegmentRepository(conn)
+        self.memberships = SqlSegmentMembershipRepository(conn)
+        self.segment_sizes = SqlSegmentSizeRepository(conn)
         self.profiles = SqlProfileRepository(conn)
         return self
 
