@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +26,14 @@ if TYPE_CHECKING:
     from aftersales.services.importing import ImportResult
     from aftersales.services.operational.webhook_dispatch import DispatchLoop
     from aftersales.services.operational.webhooks import RetryPolicy
+    from aftersales.services.operational.audiences import DestinationRecord, ExportResult, SyncResult
     from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = [
     "ServicePlane",
+    "audience_destinations",
+    "export_audience",
+    "sync_audience",
     "database_url",
     "demo",
     "generate_store",
@@ -430,3 +435,64 @@ def demo(
         summarize=summary,
         on_step=on_step,
     )
+
+
+# -- audiences ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _audience_store(db: str | None) -> Iterator[Any]:
+    """The audience service's unit of work on the store (upgraded first), the engine closed after."""
+    from aftersales.adapters.sql.migrate import upgrade
+    from aftersales.adapters.sql.repositories.audiences import audience_store
+
+    engine = store_engine(db)
+    try:
+        upgrade(engine)
+        yield audience_store(engine)
+    finally:
+        engine.dispose()
+
+
+def export_audience(segment: str, fmt: str, out: Path, *, db: str | None = None) -> ExportResult:
+    """``aftersales audiences export``: the segment's members who may leave, written to ``out``
+    (the format checked against its extension before the store is opened)."""
+    from aftersales.adapters.sources.audience_files import open_audience_writer
+    from aftersales.core.audiences import file_kind
+    from aftersales.services.operational import audiences
+
+    file_kind(out, fmt)
+    with _audience_store(db) as store:
+        return audiences.export_audience(store, segment, fmt, out, open_writer=open_audience_writer)
+
+
+def audience_destinations(
+    action: str, *, name: str | None = None, url: str | None = None, db: str | None = None
+) -> list[DestinationRecord]:
+    """``aftersales audiences destinations add|list|delete``: the records added, listed or deleted.
+    URLs are checked against ``AFTERSALES_WEBHOOK_ALLOW_HOSTS`` like webhook subscriptions."""
+    from aftersales.services.operational import audiences
+    from aftersales.services.operational.webhook_destinations import DestinationPolicy
+
+    with _audience_store(db) as store:
+        if action == "add":
+            policy = DestinationPolicy.parse(get_settings().webhook_allow_hosts)
+            return [audiences.add_destination(store, name or "", url or "", destinations=policy)]
+        if action == "delete":
+            return [audiences.delete_destination(store, name or "")]
+        return audiences.list_destinations(store)
+
+
+def sync_audience(segment: str, destination: str, *, db: str | None = None, timeout_s: float = 30.0) -> SyncResult:
+    """``aftersales audiences sync``: mirror the segment's audience to the destination (signed,
+    batched, idempotent), through the webhooks' SSRF-guarded sender."""
+    from aftersales.adapters.channels.webhooks import HttpWebhookSender
+    from aftersales.services.operational import audiences
+    from aftersales.services.operational.webhook_destinations import DestinationPolicy
+
+    sender = HttpWebhookSender(timeout_s, DestinationPolicy.parse(get_settings().webhook_allow_hosts))
+    try:
+        with _audience_store(db) as store:
+            return audiences.sync_audience(store, segment, destination, sender=sender)
+    finally:
+        sender.close()

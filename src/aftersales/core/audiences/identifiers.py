@@ -108,9 +108,9 @@ def _plan(calling_code: int) -> tuple[frozenset[int], re.Pattern[str] | None] | 
     if region == "ZZ":
         return None
     meta = PhoneMetadata.metadata_for_region_or_calling_code(calling_code, region)
-    if meta is None:
+    desc = meta.general_desc if meta is not None else None
+    if meta is None or desc is None:
         return None
-    desc = meta.general_desc
     lengths = {n for n in (desc.possible_length or ()) if n > 0} | set(desc.possible_length_local_only or ())
     prefix = re.compile(meta.national_prefix_for_parsing) if meta.national_prefix_for_parsing else None
     return frozenset(lengths), prefix

@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "refresh",
     "experiment",
     "metrics",
+    "audiences",
     "lookalike",
 )
 
