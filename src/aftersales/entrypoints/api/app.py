@@ -31,7 +31,7 @@ from aftersales.entrypoints.api.middleware import (
     ServerErrorMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
-from aftersales.entrypoints.api.routers import analytics, events, health, profiles, webhooks
+from aftersales.entrypoints.api.routers import analytics, events, health, profiles, segments, webhooks
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
 from aftersales.services.operational import idempotency
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
     app.include_router(profiles.router)
+    app.include_router(segments.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
         IdempotencyMiddleware,
