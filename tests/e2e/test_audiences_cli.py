@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from aftersales.adapters.sql.audience_tables import audience_destinations, audience_sync_outbox, audience_sync_state
 from aftersales.adapters.sql.engine import make_engine
 from aftersales.adapters.sql.migrate import upgrade
-from aftersales.adapters.sql.segment_tables import segment_memberships, segment_sizes, segments
-from aftersales.adapters.sql.tables import TABLES, metadata
+from aftersales.adapters.sql.segment_tables import segment_memberships, segments
+from aftersales.adapters.sql.tables import TABLES
 
 T0 = datetime(2024, 6, 30, 12, tzinfo=UTC)
 CUSTOMERS = [  # customer_id, email, phone, name, country, email_consent, sms_consent
@@ -51,9 +50,6 @@ def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    later = [segments, segment_memberships, segment_sizes, audience_destinations, audience_sync_state,
-             audience_sync_outbox]  # fmt: skip
-    metadata.create_all(engine, tables=later, checkfirst=True)  # no-op once migrations 0006/0007 apply
     keys = ("customer_id", "email", "phone", "name", "country", "email_consent", "sms_consent")
     with engine.begin() as conn:
         conn.execute(insert(TABLES["customers"]), [dict(zip(keys, c, strict=True)) for c in CUSTOMERS])

@@ -34,12 +34,11 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.engine import make_url
 
 from aftersales.adapters.channels.webhooks import verify_signature
-from aftersales.adapters.sql.audience_tables import audience_destinations, audience_sync_outbox, audience_sync_state
 from aftersales.adapters.sql.engine import make_engine
 from aftersales.adapters.sql.migrate import upgrade
 from aftersales.adapters.sql.repositories.audiences import audience_store
-from aftersales.adapters.sql.segment_tables import segment_memberships, segment_sizes, segments
-from aftersales.adapters.sql.tables import TABLES, metadata
+from aftersales.adapters.sql.segment_tables import segment_memberships, segments
+from aftersales.adapters.sql.tables import TABLES
 
 T0 = datetime(2024, 6, 30, 12, tzinfo=UTC)
 CUSTOMERS = [  # customer_id, email, phone, name, country, email_consent, sms_consent
@@ -54,8 +53,6 @@ CUSTOMERS = [  # customer_id, email, phone, name, country, email_consent, sms_co
     ("c09", "other@example.com", None, "A B", "US", True, True),
 ]
 VIP = [f"c0{i}" for i in range(1, 8)]
-_LATER_TABLES = [segments, segment_memberships, segment_sizes, audience_destinations, audience_sync_state,
-                 audience_sync_outbox]  # fmt: skip
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -67,7 +64,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url = request.getfixturevalue("fresh_postgres_database")(f"aftersales_aud_{uuid.uuid4().hex[:12]}")
     engine = make_engine(url)
     upgrade(engine)
-    metadata.create_all(engine, tables=_LATER_TABLES, checkfirst=True)  # no-op once 0006/0007 are applied
     with engine.begin() as conn:
         keys = ("customer_id", "email", "phone", "name", "country", "email_consent", "sms_consent")
         conn.execute(insert(TABLES["customers"]), [dict(zip(keys, c, strict=True)) for c in CUSTOMERS])

@@ -40,7 +40,7 @@ audience_destinations = Table(
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("destination_id"),
-    UniqueConstraint("name", name="uq_audience_destinations_name"),
+    UniqueConstraint("name"),
 )
 
 audience_sync_state = Table(

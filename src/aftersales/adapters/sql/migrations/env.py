@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from aftersales.adapters.sql import profile_tables, segment_tables, service_tables  # noqa: F401 - registers their tables on metadata
+from aftersales.adapters.sql import (  # noqa: F401 - registers their tables on metadata
+    audience_tables,
+    profile_tables,
+    segment_tables,
+    service_tables,
+)
 from aftersales.adapters.sql.tables import metadata
 
 config = context.config
