@@ -24,23 +24,23 @@ if TYPE_CHECKING:
     from aftersales.services.demo import DemoResult
     from aftersales.services.generate import GenerateResult
     from aftersales.services.importing import ImportResult
+    from aftersales.services.operational.audiences import DestinationRecord, ExportResult, SyncResult
     from aftersales.services.operational.webhook_dispatch import DispatchLoop
     from aftersales.services.operational.webhooks import RetryPolicy
-    from aftersales.services.operational.audiences import DestinationRecord, ExportResult, SyncResult
     from aftersales.services.ports import UnitOfWorkFactory
 
 __all__ = [
     "ServicePlane",
     "audience_destinations",
-    "export_audience",
-    "sync_audience",
     "database_url",
     "demo",
+    "export_audience",
     "generate_store",
     "import_file",
     "init_store",
     "lookalike_report",
     "open_dataframes",
+    "open_frames",
     "open_source",
     "predict_clv",
     "read_experiment_outcomes",
@@ -50,6 +50,7 @@ __all__ = [
     "service_plane",
     "settings",
     "store_engine",
+    "sync_audience",
     "unit_of_work",
 ]
 
@@ -85,6 +86,14 @@ def open_dataframes(frames: Mapping[str, Any]) -> Source:
     from aftersales.adapters.engines import open_dataframes as _open
 
     return _open(frames)
+
+
+def open_frames(frames: Mapping[str, Any]) -> Source:
+    """An analytical source on dataframes (pandas, Arrow, Polars) keyed by table, contract tables and
+    ``customer_profiles`` alike (the segments facade), on DuckDB."""
+    from aftersales.adapters.engines import open_tables
+
+    return open_tables(frames, "the dataframes given")
 
 
 def read_experiment_stats(path: str | Path) -> Any:

@@ -176,6 +176,8 @@ class World:
     source_at = staticmethod(source_at)
     parquet_source = staticmethod(parquet_source)
     profile_rows = staticmethod(profile_rows)
+    profiles_arrow = staticmethod(profiles_arrow)
+    events_arrow = staticmethod(events_arrow)
 
 
 @pytest.fixture
