@@ -2,7 +2,8 @@
 
 The engine returns one row per customer (:mod:`.features`); this module turns it into
 
-* a **tidy frame** (:func:`tidy`): counts without a row become 0, days are added, the last NPS score
+* a **tidy frame** (:func:`tidy`): counts without a row become 0, money sums are rounded to cents
+  (so a parallel engine's summation order cannot change a feature), days are added, the last NPS score
   becomes its class (promoter 9-10, passive 7-8, detractor 0-6, ``no answer``), ``bought_<k>``
   becomes ``bought:<category>``;
 * the **label** (:func:`top_tier`): the customer is in the top CLV tier at time t;
@@ -76,6 +77,8 @@ def tidy(raw: pd.DataFrame, at: datetime, categories: Sequence[str]) -> pd.DataF
     f = add_days(raw, at)
     for col in _ZERO_WHEN_MISSING:
         f[col] = pd.to_numeric(f[col], errors="coerce").fillna(0.0).astype(float) if col in f else 0.0
+    for col in ("revenue", "revenue_365d"):  # money: a parallel engine's sum may differ in its last bits
+        f[col] = f[col].round(2)  # from run to run, which could move a tree's split; cents are exact
     f["aov"] = np.where(f["orders"] > 0, f["revenue"] / f["orders"].where(f["orders"] > 0, 1.0), np.nan)
     for col in ("first_order_value", "last_nps_score"):
         f[col] = pd.to_numeric(f[col], errors="coerce").astype(float) if col in f else np.nan

@@ -43,12 +43,16 @@ class LookalikeOptions:
     """``horizon_days``: how far ahead the label looks (and the gap between cut-offs); ``top_share``:
     the share of customers in the top CLV tier; ``categories``: how many of the most frequent product
     categories get a ``bought:<category>`` flag; ``threads``: OpenMP threads for the boosting (see
-    ``core.lookalike.model.fit_model``: more than one only pays on cores nobody else is using)."""
+    ``core.lookalike.model.fit_model``: more than one only pays on cores nobody else is using);
+    ``max_training_rows``: a larger training set is a uniform random sample of this many customers
+    (seeded, so reproducible; uniform, so the probabilities stay calibrated), which bounds the fit's
+    cost on millions of customers."""
 
     horizon_days: int = 365
     top_share: float = 0.2
     categories: int = 10
     threads: int = 1
+    max_training_rows: int = 100_000
 
     def __post_init__(self) -> None:
         errors = []
@@ -58,6 +62,8 @@ class LookalikeOptions:
             errors.append(FieldError(("top_share",), "must lie between 0.01 and 0.5"))
         if not 0 <= self.categories <= 50:
             errors.append(FieldError(("categories",), "must lie between 0 and 50"))
+        if self.max_training_rows < MIN_CUSTOMERS:
+            errors.append(FieldError(("max_training_rows",), f"must be at least {MIN_CUSTOMERS}"))
         if self.threads < 1:
             errors.append(FieldError(("threads",), "must be at least 1"))
         if errors:

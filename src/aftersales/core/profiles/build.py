@@ -100,8 +100,12 @@ def profile_table(
     lifespan_years: float | None = None,
     scores: ir.Table | None = None,
     predictive_note: str | None = None,
+    lookalike: ir.Table | None = None,
 ) -> ir.Table:
     """One row per customer of ``inputs.customers`` as of ``now`` (see the module docstring).
+
+    ``lookalike`` (customer_id, lookalike_score: ``services.analytical.lookalike``) fills
+    ``lookalike_score``; without it the column is NULL.
 
     ``lifespan_years`` is the store's (``1 / annual churn``; None: unknown, CLV columns NULL).
     ``scores`` (customer_id, p_alive, expected_purchases, clv, risk_tier over 365 days) fills the
@@ -124,6 +128,8 @@ def profile_table(
         base = _attach(base, aftercare.registrations(inputs.product_registrations, inputs.products, now))
     if scores is not None:
         base = _attach(base, scores.select("customer_id", "p_alive", "expected_purchases", "clv", "risk_tier"))
+    if lookalike is not None:
+        base = _attach(base, lookalike.select("customer_id", "lookalike_score"))
     cols = set(base.columns)
 
     def col(name: str) -> ir.Value:
@@ -154,7 +160,7 @@ def profile_table(
         "warranty_ends_on": aftercare.day_to_date(col("warranty_end_day"))
         if "warranty_end_day" in cols
         else ibis.null("date"),
-        "lookalike_score": ibis.null("float64"),
+        "lookalike_score": col("lookalike_score"),
     }
     if scores is not None:
         value["expected_next_order_on"] = expected_next_order_on(base.expected_purchases, now.astimezone(UTC).date())

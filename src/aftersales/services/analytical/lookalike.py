@@ -42,8 +42,15 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["LookalikeCheck", "LookalikeOptions", "LookalikeReport", "UpgradeCandidate", "lookalike_report",
-           "lookalike_scores"]  # fmt: skip
+__all__ = [
+    "LookalikeCheck",
+    "LookalikeOptions",
+    "LookalikeReport",
+    "UpgradeCandidate",
+    "customer_feature_frame",
+    "lookalike_report",
+    "lookalike_scores",
+]
 
 OPTIONAL_TABLES = ("order_lines", "products", "product_registrations", "tickets", "survey_responses", "subscriptions")
 CANDIDATES = 10
@@ -142,6 +149,18 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
+def _fit(frames: _Frames, x: pd.DataFrame, y: np.ndarray) -> tuple[Encoder, Any, str]:
+    """Encoder and calibrated model on ``(x, y)``, on a seeded uniform sample when ``x`` is larger than
+    ``max_training_rows``."""
+    limit = frames.options.max_training_rows
+    if len(x) > limit:
+        keep = np.sort(np.random.default_rng(0).choice(len(x), size=limit, replace=False))
+        x, y = x.iloc[keep].reset_index(drop=True), y[keep]
+    encoder = Encoder().fit(x)
+    model, method = fit_model(encoder.transform(x), y, frames.options.threads)
+    return encoder, model, method
+
+
 def _scores(frames: _Frames, now: datetime) -> tuple[pd.DataFrame, np.ndarray]:
     """(features at ``now``, calibrated scores): trained on features at now − h → tier at now."""
     h = timedelta(days=frames.options.horizon_days)
@@ -149,10 +168,16 @@ def _scores(frames: _Frames, now: datetime) -> tuple[pd.DataFrame, np.ndarray]:
     problem = _shortfall(len(x), int(y.sum()), now - h, now, frames.options)
     if problem is not None:
         raise ValidationError(f"lookalike scores unavailable: {problem}", [FieldError(("now",), problem)])
-    encoder = Encoder().fit(x)
-    model, _ = fit_model(encoder.transform(x), y, frames.options.threads)
+    encoder, model, _ = _fit(frames, x, y)
     current = frames.at(now)
     return current, model.predict_proba(encoder.transform(current))[:, 1]
+
+
+def customer_feature_frame(
+    source: AnalyticalSource, at: datetime, options: LookalikeOptions | None = None
+) -> pd.DataFrame:
+    """The tidy per-customer feature frame at ``at`` (``core.lookalike.frame.tidy``), sorted by customer."""
+    return _Frames(source, options or LookalikeOptions()).at(_utc(at))
 
 
 def lookalike_scores(source: AnalyticalSource, now: datetime, options: LookalikeOptions | None = None) -> pa.Table:
@@ -168,13 +193,20 @@ def lookalike_scores(source: AnalyticalSource, now: datetime, options: Lookalike
     )
 
 
-def _summary(traits: list[TraitEffect]) -> tuple[str, ...]:
-    lines = [t.sentence for t in traits if abs(t.smd) >= 0.2][:6]
-    groups: dict[str, float] = {}
-    for t in traits:
-        groups[t.group] = max(groups.get(t.group, 0.0), abs(t.smd) if t.smd == t.smd else 0.0)
-    for group, largest in groups.items():
-        if largest < 0.2:
+def _summary(traits: list[TraitEffect], per_group: int = 2) -> tuple[str, ...]:
+    """Per group of traits (activity, first order, categories, acquisition, registrations, NPS, ...), strongest
+    group first: its (at most ``per_group``) traits with |SMD| >= 0.2 in words, or one line saying that
+    nothing in it sets the high-value group apart."""
+    groups: dict[str, list[TraitEffect]] = {}
+    for t in traits:  # already ranked by |SMD|, so each group's list is too
+        groups.setdefault(t.group, []).append(t)
+    lines = []
+    for group, members in groups.items():
+        strong = [t for t in members if abs(t.smd) >= 0.2]
+        if strong:
+            lines.extend(t.sentence for t in strong[:per_group])
+        else:
+            largest = max((abs(t.smd) for t in members if t.smd == t.smd), default=0.0)
             lines.append(f"Nothing in {group} sets them apart (largest standardised difference {largest:.2f}).")
     return tuple(lines)
 
@@ -188,8 +220,7 @@ def _check(frames: _Frames, now: datetime) -> tuple[LookalikeCheck | None, str |
     problem = problem or _shortfall(len(x_test), int(y_test.sum()), c2, now, frames.options)
     if problem is not None:
         return None, f"holdout check left out: {problem}"
-    encoder = Encoder().fit(x_train)
-    model, method = fit_model(encoder.transform(x_train), y_train, frames.options.threads)
+    encoder, model, method = _fit(frames, x_train, y_train)
     p = model.predict_proba(encoder.transform(x_test))[:, 1]
     already = top_tier(x_test, frames.options.top_share).to_numpy()
     rest = ~already

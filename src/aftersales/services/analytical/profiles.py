@@ -66,6 +66,7 @@ class ProfileBuild:
     predictive_note: str | None
     fit: dict[str, Any] | None
     timings: dict[str, float] = field(default_factory=dict)
+    lookalike_note: str | None = None  # why lookalike_score is NULL (services.analytical.lookalike)
 
     def summary(self) -> dict[str, Any]:
         """The build's figures without the table (JSON-ready)."""
@@ -79,6 +80,7 @@ class ProfileBuild:
             "predictive": "computed" if self.predictive else "null",
             "predictive_note": self.predictive_note,
             "fit": self.fit,
+            "lookalike_note": self.lookalike_note,
             "timings_s": dict(self.timings),
         }
 
@@ -166,7 +168,12 @@ def build_profiles(
             }
         timings["clv_fit_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    expr = profile_table(inputs, now=now, tz=tz, lifespan_years=lifespan, scores=scores, predictive_note=note)
+    lookalike, lookalike_note = _lookalike(source, now)
+    timings["lookalike_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    expr = profile_table(
+        inputs, now=now, tz=tz, lifespan_years=lifespan, scores=scores, predictive_note=note, lookalike=lookalike
+    )
     table = _normalised(source.to_arrow(expr), {n for n in _OPTIONAL if source.has_table(n)})
     timings["profiles_s"] = time.perf_counter() - t0
     return ProfileBuild(
@@ -180,7 +187,23 @@ def build_profiles(
         predictive_note=note,
         fit=fit,
         timings=timings,
+        lookalike_note=lookalike_note,
     )
+
+
+def _lookalike(source: AnalyticalSource, now: datetime) -> tuple[Any, str | None]:
+    """Lookalike scores (``services.analytical.lookalike``) as a table on the engine, or None and why."""
+    from uuid import uuid4
+
+    from aftersales.services.analytical.lookalike import lookalike_scores
+
+    if not source.has_table("orders"):
+        return None, "the source has no orders table"
+    try:
+        scores = lookalike_scores(source, now)
+    except ValidationError as exc:
+        return None, str(exc)
+    return source.register(f"_lookalike_{uuid4().hex}", scores), None
 
 
 def refresh_profiles(
