@@ -1,0 +1,173 @@
+"""Benchmark ``aftersales refresh`` on the generator's store, and RFM cells in the engine vs pandas.
+
+    .venv/bin/python bench/bench_refresh.py --customers 100000          # issue 14 asks 1M: --customers 1000000
+
+Generates the store's Parquet files once (``.bench-data/store-<n>``, reused when present) and
+bulk-loads them into a SQLite store (``<data>.db``, reused when it holds as many customers) with the
+bench-only loader ``bench/_bulk_store.py`` (executemany in large transactions: the importer validates
+every row and is too slow for 1M customers). Then, each in a fresh process under ``/usr/bin/time``
+(wall time and peak RSS of the whole command, imports included):
+
+* ``refresh (SQLite store)``: ``aftersales refresh --db <store> --as-of <as-of>`` — the store's
+  tables scanned into DuckDB, profiles with CLV fit and scoring, RFM cells, the bulk write, the
+  CLV scores, segment memberships;
+* ``refresh (Parquet)``: the same with ``--source <data>`` (DuckDB over the Parquet files), written
+  to the same store.
+
+Last, in this process: the RFM cells (R, F, M scores and the named segment) through the profile's
+Ibis expressions on DuckDB over the Parquet orders, against a pandas implementation of the same
+definition (``rank(method="min")``), both timed with the Parquet read inside, and compared customer
+by customer (they must be equal). The load average is printed: other work slows wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _generate(customers: int, seed: int, as_of: date, data: Path) -> None:
+    if (data / "orders.parquet").exists():
+        return
+    from aftersales import bootstrap
+
+    print(f"generating {customers:,} customers into {data} ...", flush=True)
+    bootstrap.generate_store(customers, seed, as_of, data)
+
+
+def _load(data: Path, db: Path, customers: int) -> None:
+    import sqlite3
+
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            try:
+                if conn.execute("SELECT count(*) FROM customers").fetchone()[0] == customers:
+                    return
+            except sqlite3.OperationalError:
+                pass
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    from _bulk_store import load_store
+
+    print(f"bulk-loading {data} into {db} ...", flush=True)
+    print(load_store(data, f"sqlite:///{db}"), flush=True)
+
+
+def _timed(args: list[str]) -> tuple[float, float, dict]:
+    """(wall seconds, peak RSS in MB, the command's JSON output) of one fresh process."""
+    cmd = ["/usr/bin/time", "-f", "__time %e %M", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    line = [x for x in done.stderr.splitlines() if x.startswith("__time ")][-1]
+    wall, rss_kb = line.split()[1:]
+    return float(wall), int(rss_kb) / 1024, json.loads(done.stdout)
+
+
+def _rfm_engine(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
+    import ibis
+
+    from aftersales.adapters.engines import open_source
+    from aftersales.core.profiles import orders as facts
+    from aftersales.core.profiles.rfm import rfm_segment_expr, score_expr
+
+    started = time.perf_counter()
+    with open_source(str(data)) as src:
+        s = facts.order_summary(src.table("orders"), now)
+        now_s = ibis.literal(now.timestamp(), type="float64")
+        s = s.mutate(days=((now_s - facts.epoch_seconds(s.last_order_at)) / 86400.0).floor().cast("int64"))
+        s = s.select(
+            "customer_id",
+            r=score_expr(s.days, better="lower"),
+            f=score_expr(s.orders),
+            m=score_expr(s.revenue),
+        )
+        s = s.mutate(segment=rfm_segment_expr(s.r, s.f))
+        table = src.to_arrow(s)
+    seconds = time.perf_counter() - started
+    cols = [table.column(n).to_pylist() for n in ("customer_id", "r", "f", "m", "segment")]
+    return seconds, {c: (r, f, m, seg) for c, r, f, m, seg in zip(*cols, strict=True)}
+
+
+def _rfm_pandas(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
+    import numpy as np
+    import pandas as pd
+
+    from aftersales.core.profiles.rfm import RFM_CELLS
+
+    started = time.perf_counter()
+    cols = ["customer_id", "ordered_at", "status", "revenue", "returned_at", "cancelled_at"]
+    o = pd.read_parquet(data / "orders.parquet", columns=cols)
+    keep = (
+        ~o["status"].isin(["returned", "cancelled"])
+        & o["returned_at"].isna()
+        & o["cancelled_at"].isna()
+        & (o["ordered_at"] < pd.Timestamp(now))
+    )
+    o = o[keep]
+    g = o.groupby("customer_id", sort=False).agg(
+        last=("ordered_at", "max"), orders=("ordered_at", "size"), revenue=("revenue", "sum")
+    )
+    days = np.floor((pd.Timestamp(now) - g["last"]).dt.total_seconds() / 86400.0)
+    n = len(g)
+
+    def score(values: pd.Series, ascending: bool) -> np.ndarray:
+        below = values.rank(method="min", ascending=ascending).to_numpy() - 1  # strictly worse values
+        return (np.floor(5.0 * below / n) + 1).astype(int)
+
+    r, f, m = score(days, ascending=False), score(g["orders"], True), score(g["revenue"].astype(float), True)
+    seg = [RFM_CELLS[(a, b)] for a, b in zip(r.tolist(), f.tolist(), strict=True)]
+    out = dict(zip(g.index, zip(r.tolist(), f.tolist(), m.tolist(), seg, strict=True), strict=True))
+    return time.perf_counter() - started, out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--customers", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--as-of", default="2026-01-01")
+    p.add_argument("--data", type=Path, default=None, help="generator output (default .bench-data/store-<n>)")
+    a = p.parse_args()
+    as_of = date.fromisoformat(a.as_of)
+    data = a.data or ROOT / ".bench-data" / f"store-{a.customers}"
+    db = Path(f"{data}.db")
+    _generate(a.customers, a.seed, as_of, data)
+    _load(data, db, a.customers)
+    print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+
+    exe = [sys.executable, "-c", "from aftersales.entrypoints.cli.app import main; main()"]
+    refresh = [*exe, "refresh", "--db", f"sqlite:///{db}", "--as-of", a.as_of, "--format", "json"]
+    rows = []
+    for label, extra in (("refresh (SQLite store)", []), ("refresh (Parquet)", ["--source", str(data)])):
+        wall, rss, out = _timed([*refresh, *extra])
+        steps = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in out["timings_s"].items())
+        rows.append((label, f"{wall:.1f}", f"{rss:,.0f}", f"{out['profiles_written']:,} profiles; {steps}"))
+        print(f"{label}: predictive {out['predictive']} ({out['predictive_note'] or 'ok'})", flush=True)
+
+    now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
+    t_engine, engine = _rfm_engine(data, now)
+    t_pandas, pandas = _rfm_pandas(data, now)
+    same = engine == pandas
+    rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", f"{len(engine):,} customers"))
+    rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", f"equal to the engine's: {same}"))
+
+    print(f"\n{a.customers:,} customers, as of {a.as_of}, 2 shared cores")
+    print(f"{'step':<28} {'wall s':>8} {'peak MB':>9}  notes")
+    for label, wall, rss, notes in rows:
+        print(f"{label:<28} {wall:>8} {rss:>9}  {notes}")
+    if not same:
+        diff = [c for c in engine if engine[c] != pandas.get(c)][:5]
+        raise SystemExit(f"RFM cells differ, e.g. {[(c, engine[c], pandas.get(c)) for c in diff]}")
+
+
+if __name__ == "__main__":
+    main()
