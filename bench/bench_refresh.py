@@ -14,6 +14,9 @@ every row and is too slow for 1M customers). Then, each in a fresh process under
 * ``refresh (Parquet)``: the same with ``--source <data>`` (DuckDB over the Parquet files), written
   to the same store.
 
+``--segments N`` (default 20) first saves N segments in the store (profile fields and behaviour),
+so each refresh also diffs N memberships (the second refresh, at the same ``now``, finds no change).
+
 Last, in this process: the RFM cells (R, F, M scores and the named segment) through the profile's
 Ibis expressions on DuckDB over the Parquet orders, against a pandas implementation of the same
 definition (``rank(method="min")``), both timed with the Parquet read inside, and compared customer
@@ -60,6 +63,34 @@ def _load(data: Path, db: Path, customers: int) -> None:
 
     print(f"bulk-loading {data} into {db} ...", flush=True)
     print(load_store(data, f"sqlite:///{db}"), flush=True)
+
+
+SEGMENTS = (
+    "clv_tier = 'above_average'",
+    "churn_risk in ('high', 'medium') and email_consent",
+    "rfm_segment = 'champions'",
+    "rfm_segment in ('at_risk', 'cannot_lose')",
+    "last_nps_class = 'detractor'",
+    "open_tickets > 0",
+    "p_alive < 0.3 and orders >= 2",
+    "no_order_for(120 days) and orders >= 2 and rfm_segment in ('at_risk', 'cannot_lose')",
+    "ordered(within = 90 days)",
+    "next_maintenance_due_on is not null and sms_consent",
+)
+
+
+def _segments(db: Path, n: int) -> int:
+    """Save ``n`` segments (the definitions above, then order-count thresholds) unless the store has some."""
+    from aftersales import bootstrap
+    from aftersales.services.operational import segments
+
+    uow = bootstrap.unit_of_work(f"sqlite:///{db}")
+    if segments.list_segments(uow)["items"]:
+        return len(segments.list_segments(uow)["items"])
+    wheres = [*SEGMENTS, *(f"orders >= {k} and revenue > {50 * k}" for k in range(1, n + 1))][:n]
+    for i, where in enumerate(wheres):
+        segments.create(uow, f"bench-{i:02d}", where=where)
+    return n
 
 
 def _timed(args: list[str]) -> tuple[float, float, dict]:
@@ -135,6 +166,7 @@ def main() -> None:
     p.add_argument("--customers", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--as-of", default="2026-01-01")
+    p.add_argument("--segments", type=int, default=20, help="saved segments whose memberships each refresh diffs")
     p.add_argument("--data", type=Path, default=None, help="generator output (default .bench-data/store-<n>)")
     a = p.parse_args()
     as_of = date.fromisoformat(a.as_of)
@@ -142,6 +174,7 @@ def main() -> None:
     db = Path(f"{data}.db")
     _generate(a.customers, a.seed, as_of, data)
     _load(data, db, a.customers)
+    n_segments = _segments(db, a.segments) if a.segments else 0
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
 
     exe = [sys.executable, "-c", "from aftersales.entrypoints.cli.app import main; main()"]
@@ -160,7 +193,7 @@ def main() -> None:
     rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", f"{len(engine):,} customers"))
     rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", f"equal to the engine's: {same}"))
 
-    print(f"\n{a.customers:,} customers, as of {a.as_of}, 2 shared cores")
+    print(f"\n{a.customers:,} customers, {n_segments} saved segments, as of {a.as_of}, 2 shared cores")
     print(f"{'step':<28} {'wall s':>8} {'peak MB':>9}  notes")
     for label, wall, rss, notes in rows:
         print(f"{label:<28} {wall:>8} {rss:>9}  {notes}")
