@@ -127,13 +127,13 @@ class SqlProfileRepository:
                     for i in range(0, len(data), step):
                         copy.write(data[i : i + step])
                 cur.execute(f"ANALYZE {_TABLE}")
-            return table.num_rows
+            return int(table.num_rows)
         marks = ", ".join("?" for _ in PROFILE_COLUMNS)
         insert = f"INSERT INTO {_TABLE} ({_COLS}) VALUES ({marks})"
         for start in range(0, table.num_rows, SQLITE_BATCH):
             rows = _sqlite_rows(table.slice(start, SQLITE_BATCH), refreshed_at)
-            self._conn.exec_driver_sql(insert, rows)  # type: ignore[arg-type]  # a list of tuples: executemany
-        return table.num_rows
+            self._conn.exec_driver_sql(insert, rows)  # a list of tuples: executemany
+        return int(table.num_rows)
 
     def get(self, customer_id: str) -> dict[str, Any] | None:
         """One customer's stored profile (every column, lists as lists), or None."""

@@ -35,7 +35,7 @@ _PY: dict[FieldType, Any] = {
 _fields: dict[str, Any] = {
     f.name: (_PY[f.type] if f.name == "customer_id" else _PY[f.type] | None, ...) for f in PROFILE_FIELDS
 }
-ProfileOut: type[BaseModel] = create_model(  # type: ignore[call-overload]
+ProfileOut: type[BaseModel] = create_model(
     "ProfileOut",
     __doc__="A customer's profile as of the last refresh (docs/profiles.md describes every field).",
     **_fields,
