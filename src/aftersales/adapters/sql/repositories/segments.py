@@ -48,9 +48,16 @@ _SQLITE_ENTER = (
     "INSERT INTO segment_memberships (segment_id, customer_id, entered_at, exited_at) VALUES (?, ?, ?, NULL) "
     "ON CONFLICT DO NOTHING"
 )
+# ``+exited_at``: the unary plus keeps SQLite from picking the (segment_id, exited_at) index for this
+# lookup, which would scan every open row of the segment per customer (7.6 s for 1,725 exits at 100k
+# profiles); the primary key's (segment_id, customer_id) prefix finds each row directly.
 _SQLITE_EXIT = (
-    "UPDATE segment_memberships SET exited_at = ? WHERE segment_id = ? AND customer_id = ? AND exited_at IS NULL"
+    "UPDATE segment_memberships SET exited_at = ? WHERE segment_id = ? AND customer_id = ? AND +exited_at IS NULL"
 )
+_CURRENT = {
+    "postgresql": "SELECT customer_id FROM segment_memberships WHERE segment_id = %s AND exited_at IS NULL",
+    "sqlite": "SELECT customer_id FROM segment_memberships WHERE segment_id = ? AND exited_at IS NULL",
+}
 
 
 def _name_taken(name: str) -> ConflictError:
@@ -106,8 +113,13 @@ class SqlSegmentMembershipRepository:
         return self._conn.connection.dbapi_connection
 
     def current(self, segment_id: str) -> pa.Array:
-        q = select(M.c.customer_id).where(M.c.segment_id == segment_id, M.c.exited_at.is_(None))
-        return pa.array(self._conn.execute(q).scalars().all(), type=pa.string())
+        """Read through the driver's cursor: SQLAlchemy's result rows cost 5x the fetch itself here."""
+        cur = self._raw().cursor()
+        try:
+            cur.execute(_CURRENT[self._conn.dialect.name], (segment_id,))
+            return pa.array([r[0] for r in cur.fetchall()], type=pa.string())
+        finally:
+            cur.close()
 
     def _postgres(self, statement: str, ids: list[str], params: Callable[[list[str]], tuple[Any, ...]]) -> int:
         changed = 0
