@@ -1,7 +1,8 @@
 """Start-up cost: building the CLI imports no pandas, SciPy, Ibis or Arrow (issue 11 item 7).
 
-Every command used to import them at start-up (~3.3 s of CPU, ``--help`` included). Each check runs in
-a fresh interpreter, since this test process has long imported them; the time itself is measured by
+Every command used to import them at start-up (~3.3 s of CPU, ``--help`` included), and a command that
+opens the store imported Alembic (~1 s) even when the store needed no migration. Each check runs in a
+fresh interpreter, since this test process has long imported them; the time itself is measured by
 bench/bench_startup.py, not asserted here.
 """
 
@@ -65,3 +66,39 @@ def test_aftersales_help_and_version_run_in_a_fresh_process():
     assert res.returncode == 0 and "Usage: aftersales" in res.stdout
     imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
     assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
+
+
+_IMPORTS = """
+import json, sys
+import aftersales.core.contract, aftersales.adapters.sql.tables, aftersales.adapters.sql.migrate
+print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}))))
+"""
+
+
+def test_the_contract_the_store_tables_and_the_migrator_load_neither_arrow_nor_alembic():
+    """The contract imports pyarrow only in ``arrow_schema``, and the migrator imports Alembic only when
+    a store needs migrating: commands that touch the store (``keys create``) pay for neither."""
+    code = _IMPORTS.format(heavy=(*HEAVY, "alembic"))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == []
+
+
+def test_keys_create_on_a_store_at_the_head_does_not_import_alembic(tmp_path):
+    from aftersales.adapters.sql.engine import make_engine
+    from aftersales.adapters.sql.migrate import upgrade
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(db)
+    upgrade(engine)  # the store exists and is at the head, as after `aftersales init`
+    engine.dispose()
+    res = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "aftersales", "keys", "create", "--scope", "read", "--db", db],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("as_")  # the key was created
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
+    assert "aftersales" in imported and "alembic" not in imported

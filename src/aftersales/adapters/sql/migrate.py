@@ -1,23 +1,33 @@
-"""Create or upgrade the store with Alembic (``aftersales init``), and report its revision."""
+"""Create or upgrade the store with Alembic (``aftersales init``), and report its revision.
+
+Alembic is imported only when a store needs migrating. Importing it (and the table modules its
+environment registers) costs about 1 s of CPU, which every command that opens the store first
+(``keys create``, ``import``, ``serve``) would otherwise pay on each start. Whether the store is
+already at the head is read with plain SQLAlchemy from Alembic's ``alembic_version`` table and
+compared with :func:`known_head`, the head revision told by the migration files' names.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
-from aftersales.adapters.sql import profile_tables, segment_tables, service_tables  # noqa: F401 - their tables belong to the same metadata
 from aftersales.core.errors import EngineError, StoreUnavailableError
 
-__all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "known_head", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
+# A migration file: versions/NNNN_<what>.py, whose revision is NNNN and whose down_revision is NNNN - 1.
+_MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 @dataclass(frozen=True)
@@ -36,30 +46,62 @@ class MigrationResult:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str:
+    """The head revision as Alembic reads it from the migration scripts (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
+def known_head() -> str:
+    """The head revision from the migration files' names alone, without importing Alembic.
+
+    Every migration is ``versions/NNNN_<what>.py`` with revision ``NNNN`` revising the one numbered
+    before it (one linear chain; tests/integration/store/test_store_revision.py holds the files to
+    this and checks that the result is :func:`head_revision`), so the head is the highest number.
+    """
+    numbers = sorted(m.group(1) for p in (MIGRATIONS / "versions").iterdir() if (m := _MIGRATION_FILE.match(p.name)))
+    if not numbers:
+        raise EngineError(f"no migration files in {MIGRATIONS / 'versions'}")
+    return numbers[-1]
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The store's revision, read from Alembic's version table with plain SQLAlchemy; None when the
+    store has not been created (no version table, or an empty one)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = list(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    if len(rows) > 1:  # branches: our migrations form one chain, so this store was changed by hand
+        raise EngineError(f"the store has several revisions ({', '.join(sorted(rows))}); expected one")
+    return rows[0] if rows else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> MigrationResult:
-    """Bring the store at ``engine`` to ``revision`` (creating every table on an empty database)."""
+    """Bring the store at ``engine`` to ``revision`` (creating every table on an empty database).
+
+    A store already at ``revision`` is left alone without importing Alembic (see the module's
+    docstring); any other goes through ``alembic upgrade``."""
     try:
         before = current_revision(engine)
     except OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig or exc).strip().splitlines()[0]
         raise StoreUnavailableError(f"cannot open the store {where}: {reason}") from exc
+    if before is not None and before == (known_head() if revision == "head" else revision):
+        return MigrationResult(before, before, tuple(sorted(inspect(engine).get_table_names())))
+    from alembic import command
+
     cfg = alembic_config()
     try:
         with engine.begin() as conn:
