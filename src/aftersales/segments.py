@@ -66,7 +66,8 @@ def evaluate(
     condition = read_definition(**_spelled(definition))
     with _source(profiles, db, tables) as src:
         members = service.segment_members(src, condition, utc(now)).order_by("customer_id")
-        return src.to_arrow(members).to_pandas()
+        frame: pd.DataFrame = src.to_arrow(members).to_pandas()
+        return frame
 
 
 def preview(

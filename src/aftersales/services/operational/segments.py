@@ -31,7 +31,7 @@ from aftersales.services.operational.segment_evaluation import (
     refresh_memberships,
     segment_members,
 )
-from aftersales.services.ports import SegmentRecord, SegmentSizeRecord, UnitOfWorkFactory
+from aftersales.services.ports import SegmentRecord, SegmentSizeRecord, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "PROFILES",
@@ -133,7 +133,7 @@ def create(
     return _view(record, None)
 
 
-def _find(u: Any, ref: str) -> SegmentRecord:
+def _find(u: UnitOfWork, ref: str) -> SegmentRecord:
     """A live segment by id, else by name."""
     record = u.segments.get(ref)
     if record is None or record.deleted_at is not None:
