@@ -9,6 +9,7 @@ DuckDB. ``engine="sqlite"`` means exactly that.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,7 +79,7 @@ def _sqlite(url: str) -> Source:
 
     engine = make_engine(url)
     present = {n for n in contract.TABLES if table_exists(engine, n)}
-    readers = {n: (lambda n=n: read_table(engine, n)) for n in present}
+    readers: dict[str, Callable[[], pa.Table]] = {n: partial(read_table, engine, n) for n in present}
     if table_exists(engine, PROFILES):  # the profiles of `aftersales refresh`, lists as list<string>
         from aftersales.adapters.sql.repositories.profiles import read_profiles
 
