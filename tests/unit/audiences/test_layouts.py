@@ -23,7 +23,7 @@ MEMBERS = [
 
 def _batch(rows=MEMBERS, zips=None) -> MemberBatch:
     cols = list(zip(*rows, strict=True))
-    return MemberBatch(*cols, zip=zips)  # type: ignore[arg-type]
+    return MemberBatch.from_columns(*cols, postal_codes=zips)  # type: ignore[arg-type]
 
 
 def test_consent_decides_who_leaves_and_why_others_do_not() -> None:
