@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "keys",
     "clv",
     "refresh",
+    "segments",
     "experiment",
     "metrics",
     "audiences",
