@@ -62,7 +62,7 @@ class FeatureTables:
 
     @classmethod
     def from_mapping(cls, tables: Mapping[str, ir.Table | None]) -> FeatureTables:
-        return cls(**{k: tables.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+        return cls(**{k: tables.get(k) for k in cls.__dataclass_fields__})
 
 
 def counted_orders_at(orders: ir.Table, at: datetime) -> ir.Table:

@@ -55,7 +55,7 @@ NUMERIC: tuple[str, ...] = (
 """Numeric features, in the model's order (``bought:<category>`` flags follow them)."""
 CATEGORICAL: tuple[str, ...] = ("acquisition_channel", "country", "first_order_channel", "first_category", "nps_class")
 """Categorical features (one-hot over the training levels)."""
-_ZERO_WHEN_MISSING = ("orders", "revenue", "orders_365d", "revenue_365d", "registrations", "tickets")
+_ZERO_WHEN_MISSING: tuple[str, ...] = ("orders", "revenue", "orders_365d", "revenue_365d", "registrations", "tickets")
 _ZERO_WHEN_MISSING += ("open_tickets", "active_subscription")
 NO_VALUE = "(none)"
 MIN_LEVEL_COUNT = 10  # a category level needs this many training customers to get its own column

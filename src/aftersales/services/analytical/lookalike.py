@@ -200,7 +200,7 @@ def _summary(traits: list[TraitEffect], per_group: int = 2) -> tuple[str, ...]:
     groups: dict[str, list[TraitEffect]] = {}
     for t in traits:  # already ranked by |SMD|, so each group's list is too
         groups.setdefault(t.group, []).append(t)
-    lines = []
+    lines: list[str] = []
     for group, members in groups.items():
         strong = [t for t in members if abs(t.smd) >= 0.2]
         if strong:
