@@ -63,3 +63,11 @@ def test_cli_refresh_writes_every_profile(tmp_path: Path) -> None:
     assert summary["scores"]["n_scored"] == summary["customers_with_orders"]
     bad = subprocess.run([*CLI, "refresh", "--db", url, "--as-of", "30/06/2024"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--as-of" in bad.stderr
+
+
+def test_duckdb_connections_draw_no_progress_bar() -> None:
+    # DuckDB drew its progress bar on stdout during a 100k-customer refresh: `--format json` became unparsable
+    from aftersales.adapters.engines import fast_duckdb
+
+    con = fast_duckdb.connect()
+    assert con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]

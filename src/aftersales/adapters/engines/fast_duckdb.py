@@ -53,4 +53,6 @@ def connect(**kwargs: Any) -> DuckDBBackend:
     """``ibis.duckdb.connect(**kwargs)`` compiling with :class:`FastDuckDBCompiler`."""
     con = ibis.duckdb.connect(**kwargs)
     con.compiler = _COMPILER
+    # DuckDB draws a progress bar on stdout for queries over ~2 s, which corrupts `--format json` output
+    con.raw_sql("SET enable_progress_bar = false")
     return con
