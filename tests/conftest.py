@@ -119,6 +119,24 @@ def postgres_url() -> str:
     return str(make_url(PG_URL).set(database=name))
 
 
+def drop_postgres_database(url: str) -> None:
+    """Drop the test database at ``url`` now (``WITH (FORCE)``), instead of at the end of the session."""
+    name = make_url(url).database
+    admin = _pg_admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _CREATED.discard(name or "")
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def drop_database() -> Callable[[str], None]:
+    """``drop(url)``: drop a PostgreSQL test database made by ``fresh_postgres_database`` right away."""
+    return drop_postgres_database
+
+
 @pytest.fixture(scope="session")
 def fresh_postgres_database() -> Callable[[str], str]:
     """``fresh(name) -> URL`` of an empty PostgreSQL database ``name`` (re-created; skips without a server)."""

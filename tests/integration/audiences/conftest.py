@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, update
 
 from aftersales.adapters.channels.webhooks import verify_signature
 from aftersales.adapters.sql.engine import make_engine
@@ -77,10 +76,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     engine.dispose()
     yield url
     if request.param == "postgres":
-        admin = make_engine(str(make_url(url).set(database="postgres")), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+        request.getfixturevalue("drop_database")(url)
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from aftersales.adapters.sql.engine import make_engine
 from aftersales.adapters.sql.migrate import upgrade
@@ -36,10 +34,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     engine.dispose()
     yield url
     if request.param == "postgres":
-        admin = make_engine(str(make_url(url).set(database="postgres")), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+        request.getfixturevalue("drop_database")(url)
 
 
 @pytest.fixture
