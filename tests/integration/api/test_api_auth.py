@@ -1,4 +1,4 @@
-"""Every /v1 route (resources, events, webhooks, metrics, scores) x {no key, bogus key, revoked key,
+"""Every /v1 route (resources, events, webhooks, metrics, scores, segments, profiles) x {no key, bogus key, revoked key,
 wrong scope}: 401, 401, 401, 403; health is open."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ def _required_scope(method: str, path: str) -> str:
     """The scope each route should demand, written down independently of the code."""
     if path.startswith("/v1/webhook") or path == "/v1/scores/refresh":
         return "admin"
+    if path.startswith("/v1/segments"):  # saved segments are configuration; a preview only reads
+        return "read" if method == "GET" or path == "/v1/segments/preview" else "admin"
     return "read" if method == "GET" else "ingest"
 
 
@@ -26,11 +28,13 @@ def _routes(app: object) -> list[tuple[str, str]]:
 
 def test_the_matrix_covers_every_resource_and_webhook_route(api) -> None:
     routes = _routes(api.app)
-    # resources x (create, update, read, list), events, webhooks, metrics + scores (read, list, refresh)
-    assert len(routes) == 7 * 4 + 1 + 7 + 4
+    # resources x (create, update, read, list), events, webhooks, metrics + scores (read, list, refresh),
+    # segments (create, list, read, update, delete, preview, members, sizes), profile
+    assert len(routes) == 7 * 4 + 1 + 7 + 4 + 8 + 1
     assert ("POST", "/v1/events") in routes
     assert {("GET", "/v1/metrics"), ("GET", "/v1/customers/x/scores"), ("GET", "/v1/scores")} <= set(routes)
     assert ("POST", "/v1/scores/refresh") in routes
+    assert {("POST", "/v1/segments/preview"), ("GET", "/v1/customers/x/profile")} <= set(routes)
 
 
 @pytest.mark.parametrize("who", ["none", "bogus", "revoked", "malformed"])
