@@ -148,6 +148,7 @@ def _rfm_pandas(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
     g = o.groupby("customer_id", sort=False).agg(
         last=("ordered_at", "max"), orders=("ordered_at", "size"), revenue=("revenue", "sum")
     )
+    g["revenue"] = g["revenue"].round(2)  # the exact cents sum, as the engine sums money (core.profiles.orders)
     days = np.floor((pd.Timestamp(now) - g["last"]).dt.total_seconds() / 86400.0)
     n = len(g)
 

@@ -85,3 +85,22 @@ def test_service_days_roll_past_now() -> None:
     assert next_service_day(registered=0.0, interval_days=30, now=10 * day) == 30
     assert next_service_day(registered=0.0, interval_days=30, now=30 * day) == 60  # due exactly now: the next
     assert next_service_day(registered=0.5 * day, interval_days=1, now=3 * day) == 3  # 3.5 days: day 3
+
+
+def test_equal_revenues_tie_whatever_order_the_engine_adds_in() -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in float64: a float sum would rank A above B and split their tie
+    from datetime import UTC, datetime
+
+    from aftersales.core.contract import arrow_schema
+    from aftersales.core.profiles.orders import order_summary
+
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [("o1", "A", 0.1), ("o2", "A", 0.2), ("o3", "B", 0.3), ("o4", "C", 0.05)]
+    orders = pa.Table.from_pylist(
+        [dict(order_id=o, customer_id=c, ordered_at=at, revenue=r, status="paid") for o, c, r in rows],
+        schema=arrow_schema("orders"),
+    )
+    s = order_summary(ibis.memtable(orders), datetime(2024, 2, 1, tzinfo=UTC))
+    got = ibis.duckdb.connect().to_pyarrow(s.select("customer_id", "revenue", m=score_expr(s.revenue)))
+    by = {r["customer_id"]: r for r in got.to_pylist()}
+    assert by["A"]["revenue"] == by["B"]["revenue"] == 0.3 and by["A"]["m"] == by["B"]["m"] == 2
