@@ -7,8 +7,11 @@ the driver (no ORM objects) and converted column-wise.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, inspect, text
 
 from aftersales.adapters.sql.engine import make_engine
@@ -39,6 +42,36 @@ def _column(values: pd.Series, logical: str, field: pa.Field) -> pa.Array:
     return pa.array(values.astype(object).where(values.notna(), None), type=field.type)
 
 
+def _sqlite_column(values: list[Any], logical: str, field: pa.Field) -> pa.Array:
+    """One column of raw SQLite values (time stamps are the store's UTC text, booleans 0/1), converted
+    by Arrow's vectorised casts: no per-value Python beyond building the list."""
+    if logical == "timestamp":  # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (adapters/sql/types.py)
+        naive = pc.cast(pa.array(values, pa.string()), pa.timestamp("us"))
+        return pc.cast(naive, field.type)  # a naive -> UTC cast keeps the wall time: it is UTC already
+    if logical == "date":
+        return pc.cast(pa.array(values, pa.string()), field.type)
+    if logical == "money":
+        return pa.array(values, pa.float64())
+    if logical == "int":
+        return pa.array(values, pa.int64())
+    if logical == "bool":
+        return pc.cast(pa.array(values, pa.int64()), pa.bool_())  # NULL stays NULL
+    return pa.array(values, field.type)
+
+
+def _read_sqlite(engine: Engine, table: str, names: list[str], schema: pa.Schema) -> pa.Table:
+    t = contract.get_table(table)
+    quoted = ", ".join(f'"{n}"' for n in names)
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.execute(f'SELECT {quoted} FROM "{table}"')  # type: ignore[union-attr]  # sqlite3 driver connection
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    arrays = [
+        _sqlite_column(list(col), t.column(n).type, schema.field(n)) for n, col in zip(names, columns, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def read_table(url: str | Engine, table: str, columns: list[str] | None = None) -> pa.Table:
     """Read contract table ``table`` from the store at ``url`` as Arrow (money float64, time stamps UTC).
 
@@ -52,6 +85,8 @@ def read_table(url: str | Engine, table: str, columns: list[str] | None = None) 
     if not inspect(engine).has_table(table):
         raise MissingTableError(f"the store has no table {table!r}; run `aftersales init` and import it first")
     schema = pa.schema([contract.arrow_schema(t).field(n) for n in names])
+    if engine.dialect.name == "sqlite":
+        return _read_sqlite(engine, table, names, schema)
     quoted = ", ".join(f'"{n}"' for n in names)
     with engine.connect() as conn:
         rows = conn.execute(text(f'SELECT {quoted} FROM "{table}"')).fetchall()
