@@ -97,8 +97,8 @@ def revenue_by_month(
 def summarize(
     source: AnalyticalSource, *, tz: str = "UTC", today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """The demo's headline: revenue by month and the retention scorecard of the latest month holding
-    orders; each row names its period and says whether it is complete (the current month is "to date")."""
+    """The demo's headline: revenue by month (the current month "to date") and the retention scorecard
+    of the latest complete month (:func:`scorecard`'s default); each row names its period."""
     result = scorecard(source, period="month", tz=tz, today=today)
     shown = {p.start: p.label for p in result.periods}
     card = [

@@ -133,22 +133,29 @@ def test_analytics_beyond_the_concurrency_limit_get_429_and_ingestion_does_not(t
 
 
 def test_orders_of_the_current_month_are_shown_to_date(tiny) -> None:
-    from datetime import UTC, datetime
+    """A series ends with the current month "to date"; the scorecard, whose single period would compare
+    a few days against whole months, shows the latest complete month and says why."""
+    from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
     with tiny.client("ingest") as c:
         body = {"order_id": "o-now", "customer_id": "c1", "ordered_at": now.isoformat(), "revenue": "12.50"}
         assert c.post("/v1/orders", json=body).status_code == 201
     with tiny.client("read") as c:
-        r = c.get("/v1/metrics")
-    assert r.status_code == 200, r.text
-    body = r.json()
-    [shown] = body["periods"]
+        series = c.get("/v1/metrics", params={"name": "average_order_value"})
+        card = c.get("/v1/metrics")
+    assert series.status_code == 200, series.text
+    shown = series.json()["periods"][-1]
     assert (shown["start"], shown["last_day"], shown["complete"]) == (
         now.date().replace(day=1).isoformat(),
         now.date().isoformat(),
         False,
     )
-    assert "to date" in shown["label"] and "to date" in body["caption"]
-    aov = next(row for row in body["data"] if row["metric"] == "average_order_value")
+    assert "to date" in shown["label"] and "to date" in series.json()["caption"]
+    aov = [row for row in series.json()["data"] if row["metric"] == "average_order_value"][-1]
     assert (aov["value"], aov["orders"], aov["complete"]) == (12.5, 1, False)
+    assert card.status_code == 200, card.text
+    [month] = card.json()["periods"]
+    previous = (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert (month["start"], month["complete"]) == (previous.isoformat(), True)
+    assert "is not over" in card.json()["caption"]

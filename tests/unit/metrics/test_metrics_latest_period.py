@@ -1,5 +1,6 @@
 """The default period is the latest one holding data, "to date" when not over (issue 11), on a tiny
-hand-computed store whose orders all fall in one month; time comes in as ``today``."""
+hand-computed store whose orders all fall in one month; the scorecard prefers the latest complete
+period when an earlier one holds data; time comes in as ``today``."""
 
 from __future__ import annotations
 
@@ -51,6 +52,33 @@ def test_the_scorecard_shows_the_current_month_to_date(march) -> None:
     assert [p.label for p in res.periods] == ["2026-03-01 to date (through 2026-03-15)"]
     assert res.caption == "month 2026-03-01 to date (through 2026-03-15)"
     assert all(r["complete"] is False for r in res.records)
+
+
+def test_with_an_earlier_month_the_scorecard_shows_the_latest_complete_one(tables, utc) -> None:  # type: ignore[no-untyped-def]
+    """A few days of April must not stand beside whole months: March is shown, and the note says why."""
+    import pandas as pd
+
+    rows = [*ORDERS, ("o4", "c2", "2026-04-01T09:00:00Z", 80.0)]  # today is 2 April
+    frame = pd.DataFrame(
+        {
+            "order_id": [o[0] for o in rows],
+            "customer_id": [o[1] for o in rows],
+            "ordered_at": pd.to_datetime([o[2] for o in rows], utc=True).astype("datetime64[us, UTC]"),
+            "revenue": [o[3] for o in rows],
+        }
+    )
+    with open_dataframes({"orders": frame}) as src:
+        res = scorecard(src, today=date(2026, 4, 2))
+        series = compute(src, ["average_order_value"], today=date(2026, 4, 2), span=2)
+    [aov] = [r for r in res.records if r["metric"] == "average_order_value"]
+    assert (aov["period"], aov["value"], aov["orders"], aov["complete"]) == (date(2026, 3, 1), 20.0, 3, True)
+    assert res.note == "the latest complete month; the current one, from 2026-04-01, is not over"
+    assert res.caption == f"month 2026-03-01 to 2026-03-31 ({res.note})"
+    # a series still ends with the current month, to date: 80 over 1 order
+    assert [(r["period"], r["value"], r["complete"]) for r in series.records] == [
+        (date(2026, 3, 1), 20.0, True),
+        (date(2026, 4, 1), 80.0, False),
+    ]
 
 
 def test_once_the_month_is_over_it_is_complete(march) -> None:

@@ -34,7 +34,7 @@ def demo(
     render_records(
         result.summary["revenue_by_month"], fmt, title="revenue by month (returns and cancellations excluded)"
     )
-    render_records(result.summary["scorecard"], fmt, title="retention scorecard, latest month with orders (see period)")
+    render_records(result.summary["scorecard"], fmt, title="retention scorecard, latest complete month")
     sys.stdout.flush()
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.step_seconds.items())
     print(f"\ndone in {result.seconds:.1f} s ({steps}); store: {mask_url(bootstrap.database_url(db))}", file=sys.stderr)

@@ -21,7 +21,7 @@ its own terms (``--to`` on the command line, ``query.to`` in the API).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -55,6 +55,7 @@ class MetricsResult:
     errors: list[str] = field(default_factory=list)
     periods: tuple[PeriodStatus, ...] = ()
     period: str = "month"
+    note: str = ""  # why these periods were chosen, when it is not the obvious choice
 
     @property
     def caption(self) -> str:
@@ -62,7 +63,7 @@ class MetricsResult:
         if not self.periods:
             return "no periods"
         if len(self.periods) == 1:
-            return f"{self.period} {self.periods[0].label}"
+            return f"{self.period} {self.periods[0].label}" + (f" ({self.note})" if self.note else "")
         first, last = self.periods[0], self.periods[-1]
         tail = "" if last.complete else f"; the last to date (through {last.last_day})"
         return f"{len(self.periods)} {self.period}s from {first.start} to {last.last_day}{tail}"
@@ -70,16 +71,21 @@ class MetricsResult:
 
 def last_order_day(source: AnalyticalSource, tz: str = "UTC") -> date:
     """The local date (in ``tz``) of the last order: the latest day that holds data."""
+    return order_days(source, tz)[1]
+
+
+def order_days(source: AnalyticalSource, tz: str = "UTC") -> tuple[date, date]:
+    """The local dates (in ``tz``) of the first and the last order."""
     if not source.has_table("orders"):
         text = "the source has no orders table to find the latest period by: give an end date"
         raise ValidationError(text, [FieldError(("to",), "required: the source has no orders table to date by")])
     o = source.table("orders")
-    [row] = source.execute(o.aggregate(last=o.ordered_at.max()))
+    [row] = source.execute(o.aggregate(first=o.ordered_at.min(), last=o.ordered_at.max()))
     if row["last"] is None:
         text = "the orders table is empty: give an end date"
         raise ValidationError(text, [FieldError(("to",), "required: the orders table is empty")])
-    last: date = row["last"].astimezone(ZoneInfo(tz)).date()
-    return last
+    zone = ZoneInfo(tz)
+    return row["first"].astimezone(zone).date(), row["last"].astimezone(zone).date()
 
 
 def _periods_to(kind: str, start: date | None, end: date, tz: str, span: int) -> Periods:
@@ -189,7 +195,19 @@ def scorecard(
     tz: str = "UTC",
     by: str | None = None,
 ) -> MetricsResult:
-    """The headline metrics (skipping those whose tables are missing) for one period: the latest
-    that holds data ("to date" when it is not over), or the one containing the day before ``end``."""
+    """The headline metrics (skipping those whose tables are missing) for one period: the one
+    containing the day before ``end``; without ``end``, the latest complete period that holds data,
+    or the current one "to date" when no earlier period holds any (a store whose orders all fall in
+    this month). A period that is not over is never the default when a complete one exists: its
+    rates and growth compare a few days against whole periods (a month 3 days old showed revenue
+    growth of -93%). The result's ``note`` says why a period was chosen."""
     names = [n for n in SCORECARD if all(source.has_table(t) for t in METRICS[n].needs)]
+    if end is None:
+        first, last = order_days(source, tz)
+        now = today or last + timedelta(days=1)
+        [current] = period_status(latest_periods(period, last, now, span=1, tz=tz), now)
+        if not current.complete and first < current.start:
+            result = compute(source, names, period=period, end=current.start, today=now, tz=tz, by=by, span=1)
+            note = f"the latest complete {period}; the current one, from {current.start}, is not over"
+            return replace(result, note=note)
     return compute(source, names, period=period, end=end, today=today, tz=tz, by=by, span=1)
