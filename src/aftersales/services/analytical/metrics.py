@@ -186,6 +186,7 @@ def compute(
     return MetricsResult(records, errors, statuses, period)
 
 
+@dates_in_range
 def scorecard(
     source: AnalyticalSource,
     *,
