@@ -74,9 +74,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         conn.execute(insert(segment_memberships), rows)
         conn.execute(update(segment_memberships).where(segment_memberships.c.customer_id == "c08").values(exited_at=T0))
     engine.dispose()
+    drop = request.getfixturevalue("drop_database")  # asked before teardown, as pytest requires
     yield url
     if request.param == "postgres":
-        request.getfixturevalue("drop_database")(url)
+        drop(url)
 
 
 @pytest.fixture

@@ -32,9 +32,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
+    drop = request.getfixturevalue("drop_database")  # asked before teardown, as pytest requires
     yield url
     if request.param == "postgres":
-        request.getfixturevalue("drop_database")(url)
+        drop(url)
 
 
 @pytest.fixture
