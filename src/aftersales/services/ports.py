@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # Ibis and Arrow are heavy imports; the annotations alone nee
     import pyarrow as pa
     from ibis.expr.types.relations import CachedTable
 
+    from aftersales.services.ports_enrollments import EnrollmentRepository
+    from aftersales.services.ports_journeys import JourneyRepository
+    from aftersales.services.ports_messages import MessageRepository
+
 __all__ = [
     "EVENT_COLUMNS",
     "AnalyticalSource",
@@ -365,6 +369,16 @@ class UnitOfWork(Protocol):
 
     @property
     def profiles(self) -> ProfileRepository: ...
+
+    # The act plane's repositories (issue 15): protocols in services/ports_{journeys,enrollments,messages}.py.
+    @property
+    def journeys(self) -> JourneyRepository: ...
+
+    @property
+    def enrollments(self) -> EnrollmentRepository: ...
+
+    @property
+    def messages(self) -> MessageRepository: ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 if TYPE_CHECKING:
+    from aftersales.adapters.sql.repositories.enrollments import SqlEnrollmentRepository
     from aftersales.adapters.sql.repositories.events import SqlEventRepository
+    from aftersales.adapters.sql.repositories.journeys import SqlJourneyRepository
     from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlIdempotencyRepository
+    from aftersales.adapters.sql.repositories.messages import SqlMessageRepository
     from aftersales.adapters.sql.repositories.profiles import SqlProfileRepository
     from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
     from aftersales.adapters.sql.repositories.scores import SqlScoreRepository
@@ -40,6 +43,9 @@ _REPOSITORIES = (
     "memberships",
     "segment_sizes",
     "profiles",
+    "journeys",
+    "enrollments",
+    "messages",
 )
 
 
@@ -118,6 +124,24 @@ class SqlUnitOfWork:
         from aftersales.adapters.sql.repositories.profiles import SqlProfileRepository
 
         return SqlProfileRepository(self._conn)
+
+    @cached_property
+    def journeys(self) -> SqlJourneyRepository:
+        from aftersales.adapters.sql.repositories.journeys import SqlJourneyRepository
+
+        return SqlJourneyRepository(self._conn)
+
+    @cached_property
+    def enrollments(self) -> SqlEnrollmentRepository:
+        from aftersales.adapters.sql.repositories.enrollments import SqlEnrollmentRepository
+
+        return SqlEnrollmentRepository(self._conn)
+
+    @cached_property
+    def messages(self) -> SqlMessageRepository:
+        from aftersales.adapters.sql.repositories.messages import SqlMessageRepository
+
+        return SqlMessageRepository(self._conn)
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
