@@ -4,7 +4,8 @@ Every resource the API writes announces ``<name>.created`` and ``<name>.updated`
 creation is ``survey.responded``, the name marketers know); the analytical plane adds
 ``customer.churn_risk_changed`` when a CLV refresh moves a customer to another risk tier, and
 ``segment.entered`` / ``segment.exited`` when a refresh moves a customer into or out of a saved
-segment (docs/segments.md). Webhook subscriptions accept exactly :data:`EVENT_TYPES`.
+segment (docs/segments.md); e-mail delivery adds ``message.sent``, ``message.bounced`` and
+``message.unsubscribed`` (docs/email.md). Webhook subscriptions accept exactly :data:`EVENT_TYPES`.
 
 >>> RESOURCE_EVENTS["orders"]
 ResourceEvents(created='order.created', updated='order.updated')
@@ -19,6 +20,10 @@ from typing import NamedTuple
 __all__ = [
     "CHURN_RISK_CHANGED",
     "EVENT_TYPES",
+    "MESSAGE_BOUNCED",
+    "MESSAGE_EVENTS",
+    "MESSAGE_SENT",
+    "MESSAGE_UNSUBSCRIBED",
     "RESOURCE_EVENTS",
     "SEGMENT_ENTERED",
     "SEGMENT_EXITED",
@@ -36,6 +41,10 @@ class ResourceEvents(NamedTuple):
 CHURN_RISK_CHANGED = "customer.churn_risk_changed"
 SEGMENT_ENTERED = "segment.entered"
 SEGMENT_EXITED = "segment.exited"
+MESSAGE_SENT = "message.sent"
+MESSAGE_BOUNCED = "message.bounced"
+MESSAGE_UNSUBSCRIBED = "message.unsubscribed"
+MESSAGE_EVENTS = (MESSAGE_SENT, MESSAGE_BOUNCED, MESSAGE_UNSUBSCRIBED)
 
 # Keyed by contract table, in the order the API lists its resources.
 RESOURCE_EVENTS: dict[str, ResourceEvents] = {
@@ -55,4 +64,5 @@ EVENT_TYPES: tuple[str, ...] = (
     *(name for table, events in RESOURCE_EVENTS.items() for name in (*events, *_DERIVED.get(table, ()))),
     SEGMENT_ENTERED,
     SEGMENT_EXITED,
+    *MESSAGE_EVENTS,
 )
