@@ -66,8 +66,8 @@ class EnrollmentRecord:
 class BulkEnrollment:
     """Many enrollments of one journey entering at one time, as columns (a segment's members at once).
 
-    Journey-arm rows start ``active`` at ``first_step`` due ``wake_at``; held-out rows start
-    ``held_out`` with no step. The sequences run in parallel, one entry per customer."""
+    Journey-arm rows start ``active`` at ``first_step`` (not yet begun) due ``wake_at``; held-out rows
+    start ``held_out`` with no step. The sequences run in parallel, one entry per customer."""
 
     journey_id: str
     version: int
@@ -146,7 +146,7 @@ class EnrollmentRepository(Protocol):
 
     def add_bulk(self, batch: BulkEnrollment, *, skip_entered_since: datetime | None) -> tuple[int, int]:
         """Insert a bulk batch, leaving out trigger keys already stored and customers who are active
-        in the journey or entered it at or after ``skip_entered_since`` (when given); how many new
+        in the journey or entered it after ``skip_entered_since`` (when given); how many new
         (journey-arm, held-out) rows."""
         ...
 
@@ -227,10 +227,10 @@ class EnrollmentRepository(Protocol):
         ...
 
     def profile_dates(
-        self, column: str, lo: Any, hi: Any, *, after: str | None = None, limit: int | None = None
+        self, column: str, lo: datetime, hi: datetime, *, after: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
-        """Profiles whose ``column`` (a date or time stamp) lies in ``[lo, hi]``, in customer order
-        strictly after ``after`` (date rules)."""
+        """Profiles whose ``column`` (a date or time stamp) lies in ``[lo, hi]`` (a date column: on the
+        UTC days of ``lo`` to ``hi``), in customer order strictly after ``after`` (date rules)."""
         ...
 
     def running_subscriptions(self, *, after: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ def test_entry_is_idempotent_and_bulk_respects_reentry(engine) -> None:
             "active",
             "first",
             later,
-            later,
+            None,
         )
         assert fresh.trigger == {"segment": "vip"}
     other = BulkEnrollment(**{**batch.__dict__, "trigger_keys": [f"again|{c}" for c in ids]})

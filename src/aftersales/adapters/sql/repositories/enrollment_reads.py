@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, literal_column, or_, select
+from sqlalchemy import Connection, Date, Table, and_, literal_column, or_, select
 
 from aftersales.adapters.sql.journey_tables import suppressions
 from aftersales.adapters.sql.profile_tables import customer_profiles
@@ -51,6 +51,11 @@ def plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def _day(value: datetime) -> date:
+    """The UTC day of an instant."""
+    return value.astimezone(UTC).date()
 
 
 def _table(name: str) -> Table:
@@ -118,10 +123,13 @@ class EnrollmentReads:
         return out
 
     def profile_dates(
-        self, column: str, lo: Any, hi: Any, *, after: str | None = None, limit: int | None = None
+        self, column: str, lo: datetime, hi: datetime, *, after: str | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
         p = customer_profiles
-        q = select(p).where(p.c[column] >= lo, p.c[column] <= hi).order_by(p.c.customer_id)
+        col = p.c[column]
+        # A date column: the UTC days the instants fall on (a day means its 00:00 UTC).
+        bounds = (_day(lo), _day(hi)) if isinstance(col.type, Date) else (lo, hi)
+        q = select(p).where(col >= bounds[0], col <= bounds[1]).order_by(p.c.customer_id)
         if after is not None:
             q = q.where(p.c.customer_id > after)
         if limit is not None:

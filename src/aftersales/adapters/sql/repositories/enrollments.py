@@ -63,7 +63,7 @@ FROM {_STAGE} AS s
 WHERE s.held = :held AND NOT EXISTS (
     SELECT 1 FROM journey_enrollments AS e
     WHERE e.journey_id = :journey_id AND e.customer_id = s.customer_id
-      AND (e.entered_at >= :since OR e.status = 'active'))
+      AND (e.entered_at > :since OR e.status = 'active'))
 ON CONFLICT DO NOTHING
 """
 _SQLITE_BULK = f"""
@@ -71,7 +71,7 @@ INSERT INTO journey_enrollments ({_BULK_COLUMNS})
 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?
 WHERE NOT EXISTS (
     SELECT 1 FROM journey_enrollments AS e
-    WHERE e.journey_id = ? AND e.customer_id = ? AND (e.entered_at >= ? OR e.status = 'active'))
+    WHERE e.journey_id = ? AND e.customer_id = ? AND (e.entered_at > ? OR e.status = 'active'))
 ON CONFLICT DO NOTHING
 """
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -140,7 +140,7 @@ class SqlEnrollmentRepository(EnrollmentReads):
     def add_bulk(self, batch: BulkEnrollment, *, skip_entered_since: datetime | None) -> tuple[int, int]:
         if not batch.enrollment_ids:
             return 0, 0
-        # With no re-entry limit, "entered at or after" a time later than any entry filters nobody.
+        # With no re-entry limit, "entered after" a time later than any entry filters nobody.
         since = skip_entered_since if skip_entered_since is not None else _FAR_FUTURE
         if self._postgres:
             return self._bulk_postgres(batch, since)
@@ -183,7 +183,7 @@ class SqlEnrollmentRepository(EnrollmentReads):
             "status": "held_out" if held else "active",
             "step_id": None if held else b.first_step,
             "wake_at": None if held else b.wake_at,
-            "step_started_at": None if held else b.entered_at,
+            "step_started_at": None,  # the first step has not begun (core.journeys.start)
             "entered_at": b.entered_at,
         }
 
@@ -195,9 +195,8 @@ class SqlEnrollmentRepository(EnrollmentReads):
         counts = []
         for held in (False, True):
             p = self._bulk_params(b, held)
-            started = None if held else entered
             head = (b.journey_id,)
-            rest = (trig, b.version, p["arm"], p["status"], p["step_id"], None if held else wake, started, entered)
+            rest = (trig, b.version, p["arm"], p["status"], p["step_id"], None if held else wake, None, entered)
             params = [
                 (eid, *head, cid, key, *rest, b.journey_id, cid, lower)
                 for eid, cid, key, h in zip(b.enrollment_ids, b.customer_ids, b.trigger_keys, b.held_out, strict=True)
