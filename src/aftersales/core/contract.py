@@ -32,7 +32,9 @@ one entry point accepts the other accepts too, and neither database refuses it:
   rounded silently) and an absolute value below ``MONEY_LIMIT`` (``NUMERIC(18, 2)`` holds 16 digits
   before the point);
 - integers fit in 64 bits (``BIGINT``);
-- survey scores lie on their kind's scale (``SURVEY_SCALES``: NPS 0-10, CSAT 1-5, CES 1-7).
+- survey scores lie on their kind's scale (``SURVEY_SCALES``: NPS 0-10, CSAT 1-5, CES 1-7);
+- a text column with a ``text_format`` holds a value of that form, normalised by
+  :func:`normalise_text` (``TEXT_FORMATS``: an IANA time zone, a locale identifier).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from aftersales.core.errors import ContractError
+from aftersales.core.localtime import parse_locale, parse_timezone
 
 if (
     TYPE_CHECKING
@@ -60,13 +63,16 @@ __all__ = [
     "MONEY_LIMIT",
     "SURVEY_SCALES",
     "TABLES",
+    "TEXT_FORMATS",
     "YEARS_MESSAGE",
     "Column",
     "LogicalType",
     "Table",
+    "TextFormat",
     "arrow_schema",
     "contract_utc",
     "get_table",
+    "normalise_text",
 ]
 
 CONTRACT_VERSION = "1"
@@ -106,6 +112,23 @@ def contract_utc(when: datetime) -> datetime:
 
 
 LogicalType = Literal["string", "int", "bool", "money", "timestamp", "date", "json"]
+TextFormat = Literal["timezone", "locale"]
+# What each text format accepts (docs/data-contract.md shows these); normalise_text applies them.
+TEXT_FORMATS: dict[TextFormat, str] = {
+    "timezone": "IANA zone name (`Europe/Berlin`); unset: `AFTERSALES_DEFAULT_TIMEZONE`",
+    "locale": "locale (`en`, `en_US`, `de-CH` stored as `de_CH`); unset: `AFTERSALES_DEFAULT_LOCALE`",
+}
+
+
+def normalise_text(text_format: TextFormat, value: str) -> str:
+    """``value`` in its normal form for ``text_format``; :class:`ValueError` saying what is wrong.
+
+    Importers, the API and the generator all apply it (``core/localtime.py`` holds the rules).
+
+    >>> normalise_text("timezone", "america/new_york"), normalise_text("locale", "de-CH")
+    ('America/New_York', 'de_CH')
+    """
+    return parse_timezone(value) if text_format == "timezone" else parse_locale(value)
 
 
 @dataclass(frozen=True)
@@ -123,6 +146,7 @@ class Column:
     # The allowed range depends on another column: (its value, lowest, highest), e.g. survey scales.
     scale_by: str | None = None
     scales: tuple[tuple[str, int, int], ...] = ()
+    text_format: TextFormat | None = None  # a string column whose values have a form (normalise_text)
 
 
 @dataclass(frozen=True)
@@ -183,6 +207,8 @@ TABLES: dict[str, Table] = {
                 _c("created_at", "timestamp", "When the customer was created / first seen."),
                 _c("email_consent", "bool", "May receive marketing e-mail.", default=False),
                 _c("sms_consent", "bool", "May receive marketing SMS / phone messages.", default=False),
+                _c("timezone", "string", "Own time zone: quiet hours, send times.", text_format="timezone"),
+                _c("locale", "string", "Language and region of messages.", text_format="locale"),
             ),
             ("customer_id",),
         ),

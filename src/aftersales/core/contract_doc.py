@@ -45,6 +45,11 @@ Conventions:
   Integers fit in 64 bits.
 - **Survey scores** lie on their kind's scale: {scales}. The importer, the API and the generator
   apply the same scales.
+- **Time zones and locales** of customers are checked against the IANA time zone database and
+  CLDR (unknown zones, languages or territories are refused) and normalised (`europe/berlin` →
+  `Europe/Berlin`, `de-CH` → `de_CH`). Left empty, the business defaults apply
+  (`AFTERSALES_DEFAULT_TIMEZONE`, `AFTERSALES_DEFAULT_LOCALE`); time-of-day rules (quiet hours, send
+  windows) follow the customer's own zone, daylight saving included.
 - **Required** columns must be present in a file and filled in every row; a column with a default takes it
   when the value is missing.
 - **References** are foreign keys: a row that points to a customer, order or product the store does not
@@ -77,6 +82,8 @@ def _row(t: contract.Table, c: contract.Column) -> str:
         notes.append(f"≥ {c.minimum:g}")
     if c.scales:
         notes.append(f"by `{c.scale_by}`: " + ", ".join(f"{v} {lo}-{hi}" for v, lo, hi in c.scales))
+    if c.text_format:
+        notes.append(contract.TEXT_FORMATS[c.text_format])
     if c.default is not None:
         notes.append(f"default `{c.default}`")
     return f"| `{c.name}` | {_TYPES[c.type]} | {'; '.join(notes)} | {c.description} |"

@@ -10,6 +10,8 @@ Rules (docs/importing.md; the limits are the contract's, shared with the API):
 - a missing required field, an unparseable number / date / time stamp, a value outside the allowed
   choices, below the column's minimum (e.g. a negative quantity) or off its scale (a CSAT of 9)
   rejects the row;
+- a text column with a ``text_format`` (a customer's time zone or locale) must hold a known value
+  of that form, which is stored normalised (``contract.normalise_text``: ``de-CH`` -> ``de_CH``);
 - text may not hold a NUL or a lone surrogate, nor exceed ``MAX_TEXT_LENGTH`` characters
   (``MAX_KEY_LENGTH`` for keys and references, ``MAX_JSON_LENGTH`` for JSON);
 - time stamps must carry a zone (``Z`` or ``+01:00``), unless :class:`TimeRules` names a zone to
@@ -272,7 +274,26 @@ def _parse(col: Column, s: pd.Series, rules: TimeRules, key: bool) -> tuple[pd.S
         err[msgs.notna()] = msgs[msgs.notna()] + ": " + _show(s[msgs.notna()])
     else:
         _text_problems(text, contract.MAX_KEY_LENGTH if key else contract.MAX_TEXT_LENGTH, err)
+        if col.text_format is not None:
+            text = _formatted(col.text_format, text, err)
     return text.where(err.isna()), err
+
+
+def _formatted(text_format: contract.TextFormat, text: pd.Series, err: pd.Series) -> pd.Series:
+    """Values in their normal form (``contract.normalise_text``, once per distinct value); why not
+    into ``err`` for those that have none (``unknown time zone 'Mars/Base'``)."""
+    normal: dict[str, str] = {}
+    why: dict[str, str] = {}
+    for v in text.dropna().unique().tolist():
+        try:
+            normal[v] = contract.normalise_text(text_format, v)
+        except ValueError as e:
+            why[v] = str(e)
+    if why:
+        msgs = pd.Series([None if v is None else why.get(v) for v in text], index=text.index, dtype=object)
+        bad = msgs.notna() & err.isna()
+        err[bad] = msgs[bad]
+    return pd.Series([None if v is None else normal.get(v) for v in text], index=text.index, dtype=object)
 
 
 def _off_scale(col: Column, values: pd.Series, typed: dict[str, pd.Series]) -> pd.Series:

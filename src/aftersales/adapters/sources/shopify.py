@@ -31,6 +31,10 @@ Lineitem quantity / price      order_lines.quantity / unit_price (and products.p
 Lineitem discount              order_lines.discount
 ============================== ==================================================================
 
+The export has no column for the customer's time zone or locale (the Admin API's
+``customer_locale`` is not exported): ``customers.timezone`` and ``customers.locale`` stay empty
+and the business defaults apply.
+
 A bad row rejects its whole order (all its rows), so no order is stored with missing lines.
 """
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, create_model
+from pydantic_core import PydanticCustomError
 
 from aftersales.core import contract
 from aftersales.core.contract import contract_utc
@@ -84,9 +85,30 @@ class FieldProblem(BaseModel):
     message: str
 
 
+# Why a formatted text is refused, without echoing the value (the importer's reasons name it).
+_FORMAT_PROBLEMS: dict[contract.TextFormat, str] = {
+    "timezone": "not a known IANA time zone (e.g. Europe/Berlin)",
+    "locale": "not a known locale (a language, optionally a territory: en, en_US, de-CH)",
+}
+
+
+def _formatted(text_format: contract.TextFormat) -> Any:
+    """Text of a form (a time zone, a locale), stored in its normal form as the importers store it."""
+
+    def normal(value: str) -> str:
+        try:
+            return contract.normalise_text(text_format, value)
+        except ValueError:
+            raise PydanticCustomError(text_format, _FORMAT_PROBLEMS[text_format]) from None
+
+    return Annotated[str, Field(max_length=contract.MAX_KEY_LENGTH), AfterValidator(normal)]
+
+
 def _type(col: contract.Column, key: bool) -> Any:
     if col.choices:
         return Literal[col.choices]
+    if col.text_format is not None:
+        return _formatted(col.text_format)
     if col.type == "string":
         return KeyText if key or col.references else Text
     if col.type == "int":
