@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from aftersales.core.synthetic.arrays import contract_table, format_ids, key_width, timestamps
 from aftersales.core.synthetic.params import StoreParams
+from aftersales.core.synthetic.places import draw_places
 
 __all__ = ["Customers", "acquisition_weights", "draw_customers"]
 
@@ -58,8 +59,19 @@ def acquisition_weights(first_day: int, n_days: int) -> np.ndarray:
     return weights
 
 
-def draw_customers(rng: np.random.Generator, n: int, first_day: int, end_day: int, params: StoreParams) -> Customers:
-    """Draw ``n`` customers acquired in ``[first_day, end_day)``, sorted by acquisition time."""
+def draw_customers(
+    rng: np.random.Generator,
+    n: int,
+    first_day: int,
+    end_day: int,
+    params: StoreParams,
+    *,
+    places: np.random.Generator,
+) -> Customers:
+    """Draw ``n`` customers acquired in ``[first_day, end_day)``, sorted by acquisition time.
+
+    Time zones and locales come from ``places``, a stream of their own (``places.py``), so that
+    ``rng`` is drawn exactly as it was before customers had them."""
     n_days = end_day - first_day
     day = first_day + rng.choice(n_days, size=n, p=acquisition_weights(first_day, n_days))
     hour = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
@@ -74,8 +86,10 @@ def draw_customers(rng: np.random.Generator, n: int, first_day: int, end_day: in
     phone = format_ids("+1555", rng.integers(0, 10_000_000, size=n), 7)
     names = pa.array([f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES])
     name = names.take(pa.array(rng.integers(0, len(names), size=n)))
-    country = pa.array(COUNTRIES).take(pa.array(rng.choice(len(COUNTRIES), size=n, p=COUNTRY_WEIGHTS)))
+    country_index = rng.choice(len(COUNTRIES), size=n, p=COUNTRY_WEIGHTS)
+    country = pa.array(COUNTRIES).take(pa.array(country_index))
     email_consent = rng.random(n) < 0.62
+    timezone, locale = draw_places(places, country_index, COUNTRIES)
     table = contract_table(
         "customers",
         {
@@ -88,6 +102,8 @@ def draw_customers(rng: np.random.Generator, n: int, first_day: int, end_day: in
             "created_at": timestamps(created),
             "email_consent": email_consent,
             "sms_consent": has_phone & (rng.random(n) < 0.45),
+            "timezone": timezone,
+            "locale": locale,
         },
     )
     return Customers(ids=ids, created=created, channel=channel, table=table)

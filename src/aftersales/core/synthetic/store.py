@@ -1,7 +1,9 @@
 """``generate_store``: a whole synthetic store, deterministic for a seed.
 
 Each table family draws from its own random stream (``SeedSequence(seed).spawn``), so changing how
-one family is drawn leaves the others as they were.
+one family is drawn leaves the others as they were. Customers' time zones and locales, added later,
+draw from one more stream spawned after the phases' (``spawn`` numbers its children, so the
+phases' streams are those they always were).
 """
 
 from __future__ import annotations
@@ -77,12 +79,14 @@ def generate_store(
         raise ValueError("n_customers must be at least 1")
     params = params or StoreParams()
     done = on_phase or (lambda _name: None)
-    seeds = np.random.SeedSequence(seed).spawn(len(PHASES))
+    *seeds, places_seed = np.random.SeedSequence(seed).spawn(len(PHASES) + 1)
     streams = {name: np.random.default_rng(s) for name, s in zip(PHASES, seeds, strict=True)}
     end_day = (as_of - date(1970, 1, 1)).days
     first_day = end_day - params.history_days
 
-    customers = draw_customers(streams["customers"], n_customers, first_day, end_day, params)
+    customers = draw_customers(
+        streams["customers"], n_customers, first_day, end_day, params, places=np.random.default_rng(places_seed)
+    )
     done("customers")
     catalogue = draw_catalogue(streams["products"])
     done("products")
