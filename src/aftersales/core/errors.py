@@ -12,7 +12,9 @@ each entry point renders in its own (``--to`` on the CLI, a JSON pointer in a pr
     ├── UnusableInputError               exit 2  (HTTP 400)  input cannot be used at all; nothing written
     │   ├── UnknownFormatError                               format not recognised / not given
     │   ├── MissingColumnError                               a required column is absent from a file
-    │   └── ContractError                                    unknown table / column in the data contract
+    │   ├── ContractError                                    unknown table / column in the data contract
+    │   └── TokenError                                       a signed token is malformed, forged, expired
+    │                                                        or for another purpose (core/tokens.py)
     ├── ValidationError                  exit 2  (HTTP 422)  a value is invalid (carries field errors)
     ├── NotFoundError                    exit 2  (HTTP 404)  a named thing does not exist
     ├── ConflictError                    exit 2  (HTTP 409)  the request conflicts with stored state
@@ -41,6 +43,7 @@ __all__ = [
     "NotFoundError",
     "PartialSuccess",
     "StoreUnavailableError",
+    "TokenError",
     "UnknownFormatError",
     "UnusableInputError",
     "ValidationError",
@@ -73,6 +76,20 @@ class MissingColumnError(UnusableInputError):
 
 class ContractError(UnusableInputError):
     title = "Not in the data contract"
+
+
+class TokenError(UnusableInputError):
+    """A signed token (an unsubscribe or preference link, a survey link) cannot be honoured.
+
+    ``reason`` says why (``core.tokens.TOKEN_ERROR_REASONS``): ``malformed`` (not a token at all),
+    ``bad_signature`` (altered, or signed with another key), ``expired``, ``wrong_purpose`` (a valid
+    token made for something else). The message never repeats the token or its subject."""
+
+    title = "Invalid token"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
