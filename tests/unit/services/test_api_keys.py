@@ -7,6 +7,7 @@ import pytest
 from aftersales.core.errors import NotFoundError, ValidationError
 from aftersales.services.operational import api_keys
 from aftersales.services.operational.api_keys import AuthenticationError, PermissionDeniedError
+from aftersales.services.ports import ApiKeyRecord
 
 
 def test_a_created_key_authenticates_and_only_its_hash_is_stored(uow):
@@ -54,3 +55,15 @@ def test_keys_are_listed_in_creation_order_and_scopes_nest_under_admin(uow):
     api_keys.require(api_keys.Principal("k", "admin"), "ingest")
     with pytest.raises(PermissionDeniedError):
         api_keys.require(api_keys.Principal("k", "read"), "ingest")
+
+
+def test_a_new_key_is_not_stored_and_its_record_keeps_only_the_hash(uow):
+    """``new_key`` is what both ``create_key`` and the lean ``keys create`` path store (its ``record``)."""
+    created = api_keys.new_key("admin", "ops")
+    assert api_keys.list_keys(uow) == [] and created.created_at.tzinfo is not None
+    expected = ApiKeyRecord(created.key_id, "ops", "admin", api_keys.hash_key(created.key), created.created_at)
+    assert created.record == expected
+    assert api_keys.parse_key(created.key) == (created.key_id, created.key.split("_", 2)[2])
+    assert len(created.key_id) == 12 and len(created.key.split("_", 2)[2]) == 43
+    with pytest.raises(ValidationError):
+        api_keys.new_key("root")

@@ -180,9 +180,28 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _lean_keys_create(args: Sequence[str]) -> bool:
+    """``keys create ARGS`` on the lean path (:mod:`.fast_keys`: no app built, no SQLAlchemy); False
+    when the full app must run it. A failure after the key is stored (printing it) is reported as
+    :func:`main` reports it."""
+    from aftersales.entrypoints.cli.fast_keys import create
+
+    try:
+        return create(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - as in main: surprises are exit 1, on one line
+        print(f"internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point: runs the app and maps every error to one line and an exit code."""
+    """Console-script entry point: runs the app and maps every error to one line and an exit code.
+    ``keys create`` tries its lean path first (docs/cli.md, Start-up time)."""
     args = list(argv) if argv is not None else sys.argv[1:]
+    if args[:2] == ["keys", "create"] and _lean_keys_create(args[2:]):
+        sys.exit(0)
     root = build()
     try:
         rv = root.main(args=args, prog_name="aftersales", standalone_mode=False)

@@ -1,12 +1,17 @@
-"""``aftersales keys create|list|revoke``: API keys for the REST API."""
+"""``aftersales keys create|list|revoke``: API keys for the REST API.
+
+``keys create`` usually runs on a lean path before this app is built (:mod:`.fast_keys`); this command
+is the full path it falls back to (help, usage errors, a store to create or migrate), with the same
+output.
+"""
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 
 import typer
 
+from aftersales.entrypoints.cli.fast_keys import announce
 from aftersales.entrypoints.cli.options import DbOption, FormatOption
 from aftersales.entrypoints.cli.render import OutputFormat, render_records
 from aftersales.services.operational.api_keys import SCOPES
@@ -32,9 +37,7 @@ def create(
     from aftersales.services.operational import api_keys
 
     bootstrap.init_store(db)
-    created = api_keys.create_key(bootstrap.unit_of_work(db), scope.value, name)
-    print(created.key)
-    print(f"key {created.key_id} (scope {created.scope}) created; store it now, it is not shown again", file=sys.stderr)
+    announce(api_keys.create_key(bootstrap.unit_of_work(db), scope.value, name))
 
 
 @keys_app.command("list")

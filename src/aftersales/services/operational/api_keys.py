@@ -38,6 +38,7 @@ __all__ = [
     "create_key",
     "hash_key",
     "list_keys",
+    "new_key",
     "parse_key",
     "revoke_key",
 ]
@@ -80,6 +81,11 @@ class CreatedKey:
     created_at: datetime
     key: str  # the plaintext key: returned once, never stored
 
+    @property
+    def record(self) -> ApiKeyRecord:
+        """What the store keeps of this key: its hash, never the key."""
+        return ApiKeyRecord(self.key_id, self.name, self.scope, hash_key(self.key), self.created_at)
+
 
 def allows(granted: str, required: str) -> bool:
     """Whether a key with scope ``granted`` may do what needs ``required`` (admin may do all)."""
@@ -98,15 +104,24 @@ def parse_key(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def create_key(uow: UnitOfWorkFactory, scope: str, name: str | None = None) -> CreatedKey:
+def new_key(scope: str, name: str | None = None) -> CreatedKey:
+    """A fresh key with ``scope`` (:class:`ValidationError` for an unknown one), created now and not
+    yet stored: ``as_`` + 12 hex digits (48 random bits) + ``_`` + 43 URL-safe characters (256 bits).
+    :func:`create_key` stores it; ``aftersales keys create`` on a store at the head stores its
+    :attr:`CreatedKey.record` with the plain database driver (``bootstrap.keys``)."""
     if scope not in SCOPES:
         raise ValidationError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
     key_id = secrets.token_hex(6)
     key = f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
-    now = datetime.now(UTC)
+    return CreatedKey(key_id, scope, name, datetime.now(UTC), key)
+
+
+def create_key(uow: UnitOfWorkFactory, scope: str, name: str | None = None) -> CreatedKey:
+    """A :func:`new_key`, stored (its hash) in one unit of work."""
+    created = new_key(scope, name)
     with uow() as u:
-        u.api_keys.add(ApiKeyRecord(key_id, name, scope, hash_key(key), now))
-    return CreatedKey(key_id, scope, name, now, key)
+        u.api_keys.add(created.record)
+    return created
 
 
 def list_keys(uow: UnitOfWorkFactory) -> list[ApiKeyRecord]:
