@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, insert, select
 from aftersales.adapters.sql.engine import make_engine
 from aftersales.adapters.sql.journey_tables import journey_enrollments, journey_messages
 from aftersales.adapters.sql.repositories import unit_of_work_factory
+from aftersales.adapters.sql.segment_tables import segment_memberships, segments
 from aftersales.adapters.sql.tables import TABLES, metadata
 from aftersales.services.clock import ManualClock
 from aftersales.services.operational.journeys.worker import Worker, WorkerOptions
@@ -42,6 +43,21 @@ class Store:
         base = {"anonymous_id": None, "properties": None}
         with self.engine.begin() as conn:
             conn.execute(insert(TABLES["events"]), [{**base, **r} for r in rows])
+
+    def segment(self, name: str, ids: Sequence[str]) -> str:
+        """A saved segment ``name`` whose current members are ``ids``; its id."""
+        segment_id = f"seg_{name}"
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(segments).values(
+                    segment_id=segment_id, name=name, definition_json="{}", definition_text=name,
+                    created_at=T0, updated_at=T0,
+                )
+            )  # fmt: skip
+            rows = [{"segment_id": segment_id, "customer_id": c, "entered_at": T0, "exited_at": None} for c in ids]
+            if rows:
+                conn.execute(insert(segment_memberships), rows)
+        return segment_id
 
     def messages(self) -> list[dict[str, Any]]:
         q = select(journey_messages).order_by(journey_messages.c.created_at, journey_messages.c.message_id)
