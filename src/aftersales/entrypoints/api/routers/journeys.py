@@ -99,7 +99,13 @@ def one(ref: JourneyRef, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
     return _journey(definitions.get(uow, ref))
 
 
-@router.put("/journeys/{ref}", response_model=ApplyOut, dependencies=admin, summary="Apply a journey")
+@router.put(
+    "/journeys/{ref}",
+    response_model=ApplyOut,
+    responses={201: {"model": ApplyOut, "description": "Created (the journey did not exist)"}},
+    dependencies=admin,
+    summary="Apply a journey",
+)
 def put(
     ref: JourneyRef,
     document: Document,
