@@ -1,4 +1,5 @@
-"""Shared builders for the journey tests: a journey from steps, facts at a time, and a fake-clock driver."""
+"""Shared builders for the journey tests: a journey from steps, facts at a time, a fake-clock driver, and
+the problems a document is refused for."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from aftersales.core.errors import ValidationError
 from aftersales.core.journeys import (
     Decision,
     Effect,
@@ -90,3 +94,23 @@ class Driver:
 
 def ids(count: int, prefix: str = "cust-") -> Iterable[str]:
     return (f"{prefix}{i}" for i in range(count))
+
+
+def minimal(**overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "name": "j",
+        "trigger": {"event": "order.delivered"},
+        "steps": [{"id": "hello", "type": "email", "template": "thank-you"}],
+    }
+    doc.update(overrides)
+    return doc
+
+
+def problems(doc: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        parse_journey(doc)
+    return [(e.loc, e.message) for e in caught.value.errors]
+
+
+def locs(doc: Any) -> list[tuple[str | int, ...]]:
+    return [loc for loc, _ in problems(doc)]
