@@ -169,3 +169,14 @@ def test_bad_settings_are_refused_up_front():
         SmtpTransport("127.0.0.1", 25, security="ssl")
     with pytest.raises(ValueError, match="password"):
         SmtpTransport("127.0.0.1", 25, username="u")
+
+
+def test_cc_and_bcc_are_recipients_and_bcc_never_leaves(smtp_sink):
+    msg = message()
+    msg["Cc"] = "cc@example.com"
+    msg["Bcc"] = "hidden@example.com"
+    with transport(smtp_sink) as t:
+        assert t.send(msg).ok
+    [got] = smtp_sink.received
+    assert got.rcpt_tos == ["ana@example.com", "cc@example.com", "hidden@example.com"]
+    assert "Bcc" not in got.message and b"hidden@" not in got.raw and msg["Bcc"] == "hidden@example.com"

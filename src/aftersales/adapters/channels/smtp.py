@@ -7,9 +7,9 @@ trust store unless an ``ssl_context`` says otherwise (a private CA, a test certi
 ``username`` the transport logs in (``AUTH``) after TLS.
 
 Each :meth:`SmtpTransport.send` runs ``MAIL FROM`` (the From address, or ``envelope_from`` for a
-bounce address), ``RCPT TO`` (each To address), ``DATA``, and turns the replies into a
-:class:`~aftersales.core.messaging.transport.SendResult` with
-:func:`~aftersales.core.messaging.transport.classify_smtp_reply`. A refused transaction is reset
+bounce address), ``RCPT TO`` (each To, Cc and Bcc address; the ``Bcc`` header itself is not
+sent), ``DATA``, and turns the replies into a :class:`~aftersales.core.messaging.transport.SendResult`
+with :func:`~aftersales.core.messaging.transport.classify_smtp_reply`. A refused transaction is reset
 (``RSET``) so the connection serves the next message.
 
 **Dropped connections.** A server closes idle connections (often after a few minutes, sometimes with
@@ -26,6 +26,7 @@ scrubbed by ``scrub_addresses`` before they reach a result's ``detail``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import re
@@ -165,7 +166,8 @@ class SmtpTransport:
     def send(self, message: EmailMessage) -> SendResult:
         """Deliver ``message`` to its To addresses; never raises for a delivery problem."""
         sender = self._envelope_from or parseaddr(str(message.get("From", "")))[1]
-        recipients = [addr for _, addr in getaddresses([str(v) for v in message.get_all("To", [])]) if addr]
+        headers = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
+        recipients = [addr for _, addr in getaddresses(headers) if addr]
         if not sender or not recipients:
             return SendResult("permanent_failure", "the message has no From or no To address")
         payload = _flatten(message)
@@ -259,12 +261,9 @@ def _flatten(message: EmailMessage) -> bytes:
     """The message as bytes with CRLF line ends (``Bcc`` never leaves: it is removed first)."""
     buf = io.BytesIO()
     out = message
-    if message.get("Bcc") is not None:
-        out = EmailMessage(policy=message.policy)
-        out.set_payload(message.get_payload())
-        for name, value in message.items():
-            if name.lower() != "bcc":
-                out[name] = value
+    if message.get("Bcc") is not None:  # as smtplib.send_message does: a shallow copy without it
+        out = copy.copy(message)
+        del out["Bcc"]
     BytesGenerator(buf, mangle_from_=False, policy=message.policy.clone(linesep="\r\n")).flatten(out)
     return buf.getvalue()
 
