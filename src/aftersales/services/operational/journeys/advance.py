@@ -28,7 +28,7 @@ import hashlib
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -52,6 +52,7 @@ __all__ = [
     "new_messages",
     "position_of",
     "position_update",
+    "zones",
 ]
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -123,13 +124,12 @@ def new_messages(e: EnrollmentRecord, decision: Decision, now: datetime) -> list
     return out
 
 
-def decide(journey: Journey, e: EnrollmentRecord, facts: Facts) -> Decision:
+def decide(journey: Journey, enrollment_id: str, position: Position, facts: Facts) -> Decision:
     """The core's decision, or an exit naming the error when the core cannot decide."""
-    position = position_of(e)
     try:
         return advance(journey, position, facts)
     except Exception as exc:  # noqa: BLE001 - one bad enrollment must not stall the batch
-        log.warning("enrollment %s: step failed (%s); it leaves the journey", e.enrollment_id, type(exc).__name__)
+        log.warning("enrollment %s: step failed (%s); it leaves the journey", enrollment_id, type(exc).__name__)
         reason = f"error: {type(exc).__name__}: {str(exc)[:200]}"
         failed = Position(position.step_id, EXITED, None, position.step_started_at, position.variants, reason)
         return Decision(failed, (), ())
@@ -138,6 +138,12 @@ def decide(journey: Journey, e: EnrollmentRecord, facts: Facts) -> Decision:
 @lru_cache(maxsize=4096)
 def _zone(name: str | None, default: str) -> ZoneInfo:
     return customer_zone(name, default)
+
+
+def zones(u: UnitOfWork, customers: Collection[str], default_zone: str) -> dict[str, ZoneInfo]:
+    """Each customer's own zone, ``default_zone`` for those without one (or unknown to the store)."""
+    contacts = u.enrollments.contacts(customers)
+    return {c: _zone(contacts[c].timezone if c in contacts else None, default_zone) for c in customers}
 
 
 def facts_for(
@@ -151,7 +157,7 @@ def facts_for(
     """The core's :class:`~aftersales.core.journeys.Facts` for each enrollment (by id), read in a few
     queries for the whole batch."""
     customers = {e.customer_id for e in enrollments}
-    contacts = u.enrollments.contacts(customers)
+    zone = zones(u, customers, default_zone)
     profiles = u.enrollments.profiles(customers)
     entered: dict[str, datetime] = {}
     for e in enrollments:
@@ -164,11 +170,10 @@ def facts_for(
     unsubscribed = u.enrollments.unsubscribed(customers, "email", journey.topic) if journey.exit.unsubscribed else set()
     out = {}
     for e in enrollments:
-        contact = contacts.get(e.customer_id)
         out[e.enrollment_id] = Facts(
             now=now,
             customer_id=e.customer_id,
-            zone=_zone(contact.timezone if contact else None, default_zone),
+            zone=zone[e.customer_id],
             entered_at=e.entered_at,
             salt=record.salt,
             profile=profiles.get(e.customer_id, {}),
@@ -225,7 +230,7 @@ def _write(
             journey = journey_of(record)
             facts = facts_for(u, record, journey, rows, now, default_zone)
             for e in rows:
-                decision = decide(journey, e, facts[e.enrollment_id])
+                decision = decide(journey, e.enrollment_id, position_of(e), facts[e.enrollment_id])
                 updates.append(position_update(e.enrollment_id, decision.position, now))
                 messages += new_messages(e, decision, now)
                 steps += len(decision.visited)

@@ -59,6 +59,8 @@ __all__ = [
     "DEFAULT_OVERLAP",
     "Entered",
     "ScanResult",
+    "audience_members",
+    "candidate_pages",
     "enroll_segment",
     "enrollment_id",
     "scan_journey",
@@ -138,7 +140,7 @@ def scan_journey(
         journey = journey_of(current)
         since, until = scan_window(current, journey, now, overlap)
         seen = enrolled = held = 0
-        for page in _candidate_pages(u, journey, since, until):
+        for page in candidate_pages(u, journey, since, until):
             seen += len(page)
             new_journey, new_held = _enter(u, current, journey, page, now)
             enrolled, held = enrolled + new_journey, held + new_held
@@ -147,7 +149,8 @@ def scan_journey(
     return ScanResult(current.journey_id, since, until, seen, enrolled, held, woken)
 
 
-def _candidate_pages(u: UnitOfWork, journey: Journey, since: datetime, until: datetime) -> Iterable[list[Candidate]]:
+def candidate_pages(u: UnitOfWork, journey: Journey, since: datetime, until: datetime) -> Iterable[list[Candidate]]:
+    """The trigger's candidates in ``[since, until]`` (module docstring, step 2), a page at a time."""
     trigger = journey.trigger
     if isinstance(trigger, DateTrigger):
         yield from date_candidates(u, trigger, since, until)
@@ -161,7 +164,7 @@ def _candidate_pages(u: UnitOfWork, journey: Journey, since: datetime, until: da
         ]
 
 
-def _audience(u: UnitOfWork, journey: Journey, customers: Iterable[str]) -> set[str] | None:
+def audience_members(u: UnitOfWork, journey: Journey, customers: Iterable[str]) -> set[str] | None:
     """The customers among ``customers`` in the journey's audience (None: the journey has none)."""
     if journey.audience is None:
         return None
@@ -179,7 +182,7 @@ def _enter(
     if not candidates:
         return 0, 0
     customers = {c.customer_id for c in candidates}
-    allowed = _audience(u, journey, customers)
+    allowed = audience_members(u, journey, customers)
     last = u.enrollments.last_entries(record.journey_id, customers)
     first = start(journey, now)
     rows: list[EnrollmentRecord] = []
