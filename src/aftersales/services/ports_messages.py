@@ -198,8 +198,11 @@ class MessageRepository(Protocol):
         """Messages (of one journey, or all) per status; queued ones split by due at ``now`` or not."""
         ...
 
-    def finished_between(self, journey_id: str | None, status: str, start: datetime, end: datetime) -> int:
-        """How many messages reached ``status`` with ``finished_at`` in ``[start, end)``."""
+    def finished_between(
+        self, journey_id: str | None, status: str, start: datetime, end: datetime
+    ) -> tuple[int, datetime | None]:
+        """How many messages reached ``status`` with ``finished_at`` in ``[start, end)``, and the
+        earliest such ``finished_at``."""
         ...
 
     def latest_not_before(self, journey_id: str | None) -> datetime | None:

@@ -33,8 +33,10 @@ from aftersales.entrypoints.api.middleware import (
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
 from aftersales.entrypoints.api.routers import analytics, events, health, profiles, segments, webhooks
 from aftersales.entrypoints.api.routers import journeys as journey_routes
+from aftersales.entrypoints.api.routers import messages as message_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
+from aftersales.entrypoints.web import pages as web_pages
 from aftersales.services.operational import idempotency
 from aftersales.services.operational.webhooks import RetryPolicy
 
@@ -106,6 +108,7 @@ def create_app(
     app.include_router(analytics.router)
     app.include_router(profiles.router)
     app.include_router(segments.router)
+    app.include_router(message_routes.router)
     app.include_router(journey_routes.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
@@ -116,12 +119,20 @@ def create_app(
         heartbeat_s=opts.idempotency_heartbeat_s,
     )
     app.add_middleware(AuthMiddleware, uow=plane.uow)
+    app.add_middleware(web_pages.PublicPages, pages=web_pages.pages_app(plane.uow, _link_signer(plane, settings)))
     app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
     # FastAPI's documented way to extend the schema is to replace this method; mypy refuses method assignment
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _link_signer(plane: bootstrap.ServicePlane, settings: Settings) -> Any:
+    """The e-mail link signer, made on first use (the generated key lives in the store)."""
+    from aftersales.bootstrap.delivery import link_signer
+
+    return lambda: link_signer(plane.uow, settings)
 
 
 async def _to_docs(request: Request) -> RedirectResponse:

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "metrics",
     "audiences",
     "lookalike",
+    "messages",
     "outbox",
     "journeys",
 )

@@ -251,3 +251,61 @@ def delivery(seed: Seed, smtp_sink: SmtpSink) -> Iterator[Delivery]:
     transport = SmtpTransport("127.0.0.1", smtp_sink.port, timeout=10)
     yield Delivery(seed, ManualClock(T0), transport)
     transport.close()
+
+
+SITE_KEY = "a-test-signing-key-of-32-bytes!!"
+
+
+@dataclass
+class Site:
+    """The API app (with the public pages) on a real uvicorn server on loopback, on the seed's store."""
+
+    url: str
+    plane: object
+    keys: dict[str, str]
+
+    def client(self, scope: str | None = None) -> object:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.keys[scope]}"} if scope else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, follow_redirects=False)
+
+    def signer(self, ttl: timedelta = timedelta(days=365)) -> object:
+        from aftersales.services.operational.messaging.links import LinkSigner
+
+        return LinkSigner(SITE_KEY.encode(), self.url, ttl)
+
+
+@pytest.fixture
+def site(seed: Seed) -> Iterator[Site]:
+    import time
+
+    import uvicorn
+
+    from aftersales import bootstrap
+    from aftersales.config import Settings
+    from aftersales.entrypoints.api import create_app
+    from aftersales.services.operational import api_keys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    plane = bootstrap.service_plane(seed.url)
+    app = create_app(Settings(database_url=seed.url, secret_key=SITE_KEY, public_url=url), plane=plane)
+    keys = {scope: api_keys.create_key(plane.uow, scope).key for scope in ("read", "admin")}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield Site(url, plane, keys)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        plane.close()  # type: ignore[attr-defined]

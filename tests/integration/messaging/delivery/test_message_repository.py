@@ -145,7 +145,9 @@ def test_counts_pages_and_topics(seed: Any) -> None:
         u.messages.finish_attempt(a.message_id, "t", "sent", T0 + timedelta(seconds=1), None)
         counts = {(c.status, c.due): (c.count, c.started) for c in u.messages.status_counts(None, T0)}
         assert counts == {("sent", None): (1, 1), ("queued", False): (1, 0)}
-        assert u.messages.finished_between(None, "sent", T0, T0 + timedelta(seconds=2)) == 1
+        assert u.messages.finished_between(None, "sent", T0, T0 + timedelta(seconds=2)) == (
+            1, T0 + timedelta(seconds=1),
+        )  # fmt: skip
         assert u.messages.latest_not_before(None) == T0 + timedelta(hours=2)
         assert u.messages.topics("c1", "email") == ["post_purchase", "tips"]
         ids = [m.message_id for m in u.messages.page(MessageFilter(customer_id="c1"), after=None, limit=10)]

@@ -91,7 +91,7 @@ def test_suppressions_are_checked_at_send_time(delivery: Any, smtp_sink: Any) ->
     on_topic, on_all, other = seed.message("topic"), seed.message("all"), seed.message("other", topic="tips")
     bounced = seed.message("bounced", category="transactional")
     moved = seed.message("moved", category="transactional")
-    from aftersales.services.operational.messaging.gate import address_hash
+    from aftersales.services.operational.messaging.rules import address_hash
 
     with seed.uow() as u:
         u.messages.add_suppression(SuppressionRecord("topic", "email", "post_purchase", "unsubscribed", T0))

@@ -255,9 +255,14 @@ class SqlMessageRepository:
             for status, d, n, s in self._conn.execute(q)
         ]
 
-    def finished_between(self, journey_id: str | None, status: str, start: datetime, end: datetime) -> int:
-        q = select(func.count()).where(M.c.status == status, M.c.finished_at >= start, M.c.finished_at < end)
-        return int(self._conn.execute(self._journey(q, journey_id)).scalar_one())
+    def finished_between(
+        self, journey_id: str | None, status: str, start: datetime, end: datetime
+    ) -> tuple[int, datetime | None]:
+        q = select(func.count(), func.min(M.c.finished_at)).where(
+            M.c.status == status, M.c.finished_at >= start, M.c.finished_at < end
+        )
+        count, first = self._conn.execute(self._journey(q, journey_id)).one()
+        return int(count), first
 
     def latest_not_before(self, journey_id: str | None) -> datetime | None:
         q = self._journey(select(func.max(M.c.not_before)).where(M.c.status == "queued"), journey_id)

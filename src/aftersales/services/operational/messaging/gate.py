@@ -2,63 +2,26 @@
 batch of claimed e-mail messages just before they are sent (not only when they were queued).
 
 Suppressions resolve per message before the core policy sees them (``suppressed`` is already "for
-this category"):
-
-* an unsubscribe or a manual entry on the message's topic, or on ``*``, blocks **marketing** e-mail;
-* a hard bounce or a complaint (topic ``!hard_bounce`` / ``!complaint``) blocks **every** e-mail to
-  the address it was recorded for (``address_hash``: SHA-256 of the trimmed, lower-cased address;
-  none recorded: any address), so a customer who fixes a bouncing address is mailed again.
+this category"; the rules are in ``rules``).
 
 Then :func:`aftersales.core.journeys.policy.decide_send` rules on consent (marketing only), quiet
 hours in the customer's own zone (``customers.timezone``, else the business default) and the cap on
 marketing e-mail per rolling window, counting the customer's marketing e-mails sent, being sent or of
 unknown outcome, plus those this batch has already decided to send.
-
->>> address_hash(" Jane@Example.com ") == address_hash("jane@example.com")
-True
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aftersales.core.journeys.policy import SendDecision, SendPolicy, decide_send
-from aftersales.services.ports_messages import (
-    DELIVERABILITY_REASONS,
-    MessageRecord,
-    Recipient,
-    SuppressionRecord,
-)
+from aftersales.services.operational.messaging.rules import suppression_reason
+from aftersales.services.ports_messages import MessageRecord, Recipient, SuppressionRecord
 
-__all__ = ["Verdict", "address_hash", "check_batch", "deliverability_topic", "suppression_reason"]
-
-
-def address_hash(address: str) -> str:
-    """The hash a bounce is scoped by: SHA-256 of the trimmed, lower-cased address (hex)."""
-    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
-
-
-def deliverability_topic(reason: str) -> str:
-    """The topic a hard bounce or complaint is stored under (``!hard_bounce``, ``!complaint``)."""
-    return "!" + reason
-
-
-def suppression_reason(
-    suppressions: Sequence[SuppressionRecord], *, category: str, topic: str, address: str | None
-) -> str | None:
-    """Why the message may not be sent (the suppression's reason), or None (rules in the module)."""
-    hashed = address_hash(address) if address else None
-    for s in suppressions:
-        if s.reason in DELIVERABILITY_REASONS:
-            if s.address_hash is None or s.address_hash == hashed:
-                return s.reason
-        elif category == "marketing" and s.topic in (topic, "*"):
-            return s.reason
-    return None
+__all__ = ["Verdict", "check_batch"]
 
 
 @dataclass(frozen=True)

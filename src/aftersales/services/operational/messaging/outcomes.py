@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from aftersales.core.events import MESSAGE_BOUNCED, MESSAGE_SENT, MESSAGE_UNSUBSCRIBED
-from aftersales.services.operational.messaging.gate import address_hash, deliverability_topic
+from aftersales.services.operational.messaging.rules import address_hash, deliverability_topic
 from aftersales.services.operational.webhooks import publish
 from aftersales.services.ports import UnitOfWork
 from aftersales.services.ports_messages import MessageRecord, SuppressionRecord

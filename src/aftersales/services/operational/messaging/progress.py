@@ -7,7 +7,9 @@
   ``suppressed``, ``skipped`` (no consent, frequency cap, no address), ``cancelled``;
 * ``sending``: attempts in flight now; ``deferred``: queued but not due yet (quiet hours, the send
   rate, a retry's back-off); ``remaining`` = queued + sending;
-* ``rate_per_s``: messages sent in the last minute / 60 (measured; None when none was);
+* ``rate_per_s``: the measured rate: messages sent in the last minute divided by the time since the
+  first of them (at least one second), so a send that started 10 s ago is not averaged over 60;
+  None when none was sent in the last minute;
 * ``estimated_finish``: ``now + (remaining / rate)``, where the rate is the measured one, else the
   configured send rate, but never before the last deferred message comes due; None when nothing
   remains or no rate is known.
@@ -73,8 +75,11 @@ def delivery_progress(
         started += c.started
         if c.status == "queued" and c.due is False:
             deferred += c.count
-    sent_lately = u.messages.finished_between(journey_id, "sent", now - RATE_WINDOW, now + timedelta(microseconds=1))
-    measured = sent_lately / RATE_WINDOW.total_seconds() if sent_lately else None
+    end = now + timedelta(microseconds=1)
+    sent_lately, first = u.messages.finished_between(journey_id, "sent", now - RATE_WINDOW, end)
+    measured = None
+    if sent_lately and first is not None:
+        measured = sent_lately / max(1.0, (now - first).total_seconds())
     remaining = by["queued"] + by["sending"]
     latest = u.messages.latest_not_before(journey_id) if deferred else None
     return Progress(

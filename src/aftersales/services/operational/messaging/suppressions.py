@@ -28,9 +28,9 @@ from typing import Any
 from aftersales.core.errors import FieldError, NotFoundError, ValidationError
 from aftersales.core.events import MESSAGE_UNSUBSCRIBED
 from aftersales.services.operational.cursors import decode_cursor, encode_cursor
-from aftersales.services.operational.messaging.gate import deliverability_topic
 from aftersales.services.operational.messaging.links import PREFERENCES, UNSUBSCRIBE, LinkSigner
 from aftersales.services.operational.messaging.outcomes import announce
+from aftersales.services.operational.messaging.rules import deliverability_topic
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_messages import DELIVERABILITY_REASONS, SUPPRESSION_REASONS, SuppressionRecord
 
