@@ -20,7 +20,18 @@ from aftersales.entrypoints.cli import fast_keys
 from aftersales.entrypoints.cli.app import main
 from aftersales.services.operational import api_keys
 
-HEAVY = ("sqlalchemy", "alembic", "typer", "click", "pandas", "pyarrow", "ibis", "scipy")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "typer",
+    "click",
+    "pandas",
+    "pyarrow",
+    "ibis",
+    "scipy",
+    "pydantic",
+    "pydantic_settings",
+)
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -170,7 +181,7 @@ def test_the_command_on_the_default_store_takes_the_lean_path_the_second_time(tm
         imported = {line.split("|")[-1].strip().split(".")[0] for line in res.stderr.splitlines() if "|" in line}
         assert ("sqlalchemy" not in imported) is expect_lean, sorted(imported)
         if expect_lean:
-            assert imported.isdisjoint({"alembic", "pandas", "pyarrow", "ibis", "scipy"}), sorted(imported)
+            assert imported.isdisjoint({"alembic", "pandas", "pyarrow", "ibis", "scipy", "pydantic"}), sorted(imported)
         keys.append(res.stdout.strip())
     url = env["AFTERSALES_DATABASE_URL"]
     assert [api_keys.authenticate(bootstrap.unit_of_work(url), k).scope for k in keys] == ["ingest", "ingest"]

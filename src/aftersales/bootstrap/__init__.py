@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from aftersales.config import Settings, get_settings
+from aftersales import config
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from aftersales.adapters.engines import Source
     from aftersales.adapters.sql.migrate import MigrationResult
+    from aftersales.config import Settings
     from aftersales.core.clv.options import ClvOptions
     from aftersales.core.lookalike.options import LookalikeOptions
     from aftersales.services.analytical.clv import ClvPrediction
@@ -57,6 +58,12 @@ __all__ = [
 
 def settings() -> Settings:
     return get_settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings (pydantic-settings is imported here, on first use: a lean command
+    such as ``keys create --db FILE`` never pays for it)."""
+    return config.get_settings()
 
 
 def database_url(db: str | None = None) -> str:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from aftersales.adapters.sql.lean_keys import add_key_at_head
 from aftersales.bootstrap import database_url
+from aftersales.config import env_database_url
 from aftersales.services.operational.api_keys import CreatedKey, new_key
 
 __all__ = ["create_key_at_head"]
 
 
 def create_key_at_head(scope: str, name: str | None = None, db: str | None = None) -> CreatedKey | None:
-    """A new key with ``scope`` and ``name``, stored in the store ``db`` (``--db``, else the settings'
-    URL) when that store is at the head revision; None, with nothing stored, otherwise."""
+    """A new key with ``scope`` and ``name``, stored in the store ``db`` (``--db``, else
+    ``AFTERSALES_DATABASE_URL`` or the default store) when that store is at the head revision; None,
+    with nothing stored, otherwise. Only the store URL is read from the environment here: the other
+    settings are validated by every other command, not by this lean one."""
     created = new_key(scope, name)
-    return created if add_key_at_head(database_url(db), created.record) else None
+    url = database_url(db) if db else env_database_url()
+    return created if add_key_at_head(url, created.record) else None

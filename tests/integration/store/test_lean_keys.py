@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
 
-from aftersales.adapters.sql import lean_keys, migrate, revision
+from aftersales.adapters.sql import lean_keys, migrate
 from aftersales.adapters.sql.engine import make_engine, normalise_url
 from aftersales.adapters.sql.repositories import unit_of_work_factory
 from aftersales.services.operational import api_keys
@@ -106,11 +106,6 @@ def test_a_sqlite_file_without_the_version_table_is_left_alone(tmp_path):
     assert not lean_keys.add_key_at_head(f"sqlite:///{path}", api_keys.new_key("read").record)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
-
-
-def test_the_lean_head_is_the_migrators_head():
-    assert revision.known_head() == migrate.known_head()
-    assert revision.MIGRATIONS == migrate.MIGRATIONS and revision.VERSION_TABLE == migrate.VERSION_TABLE
 
 
 def test_a_lean_sqlite_connection_has_the_engines_pragmas(tmp_path):

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 
+from aftersales.adapters.sql.lean_keys import SQLITE_PRAGMAS
 from aftersales.core.errors import UnusableInputError
 
 __all__ = ["make_engine", "normalise_url"]
@@ -39,10 +40,8 @@ def normalise_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    for pragma in SQLITE_PRAGMAS:  # one list, shared with the lean key writer's plain sqlite3 connections
+        cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
 

@@ -9,25 +9,19 @@ compared with :func:`known_head`, the head revision told by the migration files'
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
+from aftersales.adapters.sql.revision import MIGRATIONS, VERSION_TABLE, known_head
 from aftersales.core.errors import EngineError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = ["MigrationResult", "alembic_config", "current_revision", "head_revision", "known_head", "upgrade"]
-
-MIGRATIONS = Path(__file__).with_name("migrations")
-VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
-# A migration file: versions/NNNN_<what>.py, whose revision is NNNN and whose down_revision is NNNN - 1.
-_MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
 
 @dataclass(frozen=True)
@@ -60,19 +54,6 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
-
-
-def known_head() -> str:
-    """The head revision from the migration files' names alone, without importing Alembic.
-
-    Every migration is ``versions/NNNN_<what>.py`` with revision ``NNNN`` revising the one numbered
-    before it (one linear chain; tests/integration/store/test_store_revision.py holds the files to
-    this and checks that the result is :func:`head_revision`), so the head is the highest number.
-    """
-    numbers = sorted(m.group(1) for p in (MIGRATIONS / "versions").iterdir() if (m := _MIGRATION_FILE.match(p.name)))
-    if not numbers:
-        raise EngineError(f"no migration files in {MIGRATIONS / 'versions'}")
-    return numbers[-1]
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,4 +1,5 @@
-"""Settings: the only reader of the environment (pydantic-settings, prefix ``AFTERSALES_``)."""
+"""Settings: every ``AFTERSALES_*`` variable, read and validated by pydantic-settings (imported
+through :mod:`aftersales.config`, which loads this module on first use)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from aftersales.config import DEFAULT_DATABASE_URL
+
 __all__ = ["Settings", "get_settings"]
 
 
@@ -17,7 +20,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AFTERSALES_", extra="ignore")
 
-    database_url: str = "sqlite:///aftersales.db"
+    database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL of the operational store (SQLite file by default; ``postgresql+psycopg://...``)."""
 
     database_url_file: str | None = None
