@@ -1,21 +1,30 @@
 """Benchmark ``aftersales refresh`` on the generator's store, and RFM cells in the engine vs pandas.
 
     .venv/bin/python bench/bench_refresh.py --customers 100000          # issue 14 asks 1M: --customers 1000000
+    .venv/bin/python bench/bench_refresh.py --customers 1000000 --skip-rfm --only Parquet
 
 Generates the store's Parquet files once (``.bench-data/store-<n>``, reused when present) and
 bulk-loads them into a SQLite store (``<data>.db``, reused when it holds as many customers) with the
 bench-only loader ``bench/_bulk_store.py`` (executemany in large transactions: the importer validates
-every row and is too slow for 1M customers). Then, each in a fresh process under ``/usr/bin/time``
-(wall time and peak RSS of the whole command, imports included):
+every row and is too slow for 1M customers). ``--segments N`` (default 20) saves N segments in the
+store (profile fields and behaviour), so each refresh also diffs N memberships.
 
-* ``refresh (SQLite store)``: ``aftersales refresh --db <store> --as-of <as-of>`` — the store's
-  tables scanned into DuckDB, profiles with CLV fit and scoring, RFM cells, the bulk write, the
-  CLV scores, segment memberships;
-* ``refresh (Parquet)``: the same with ``--source <data>`` (DuckDB over the Parquet files), written
-  to the same store.
+The store's refresh outputs (profiles, CLV scores, memberships, segment sizes and events, queued
+webhooks) are then emptied, so every run of the benchmark does the same work, and three refreshes run,
+each in a fresh process under ``/usr/bin/time`` (wall time and peak RSS of the whole command, imports
+included), with the 1-minute load average read just before it (other work on the machine slows it):
 
-``--segments N`` (default 20) first saves N segments in the store (profile fields and behaviour),
-so each refresh also diffs N memberships (the second refresh, at the same ``now``, finds no change).
+* ``SQLite store, first``: ``aftersales refresh --db <store> --as-of <as-of − 2 days>``: the store's
+  tables scanned into DuckDB, profiles with CLV fit and scoring, RFM cells, lookalike scores, the bulk
+  write, the CLV scores, and the first membership of every segment (every member enters: the
+  heaviest membership write there is);
+* ``SQLite store, next day``: the same at ``<as-of − 1 day>``: the daily refresh (memberships diffed
+  against the previous day's);
+* ``Parquet, next day``: ``--source <data>`` (DuckDB over the Parquet files) at ``<as-of>``, written
+  to the same store: the daily refresh from files.
+
+Each row shows the refresh's own stage timings (``timings_s`` of its JSON: ``history`` includes
+reading the store's tables on SQLite).
 
 Last, in this process: the RFM cells (R, F, M scores and the named segment) through the profile's
 Ibis expressions on DuckDB over the Parquet orders, against a pandas implementation of the same
@@ -26,12 +35,13 @@ by customer (they must be equal). The load average is printed: other work slows 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +101,29 @@ def _segments(db: Path, n: int) -> int:
     for i, where in enumerate(wheres):
         segments.create(uow, f"bench-{i:02d}", where=where)
     return n
+
+
+_OUTPUTS = (
+    "DELETE FROM customer_profiles",
+    "DELETE FROM clv_scores",
+    "DELETE FROM segment_memberships",
+    "DELETE FROM segment_sizes",
+    "DELETE FROM events WHERE name IN ('segment.entered', 'segment.exited')",
+    "DELETE FROM webhook_attempts",
+    "DELETE FROM webhook_deliveries",
+)
+
+
+def _reset(db: Path) -> None:
+    """Empty what refreshes write, so the next refresh is a store's first again."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        for statement in _OUTPUTS:
+            with contextlib.suppress(sqlite3.OperationalError):  # a table the store lacks (not migrated yet)
+                conn.execute(statement)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _timed(args: list[str]) -> tuple[float, float, dict]:
@@ -162,6 +195,13 @@ def _rfm_pandas(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
     return time.perf_counter() - started, out
 
 
+def _table(a: argparse.Namespace, n_segments: int, rows: list[tuple[str, ...]]) -> None:
+    print(f"\n{a.customers:,} customers, {n_segments} saved segments, as of {a.as_of}, 2 shared cores")
+    print(f"{'step':<26} {'wall s':>7} {'peak MB':>8} {'load':>5}  notes")
+    for label, wall, rss, load, notes in rows:
+        print(f"{label:<26} {wall:>7} {rss:>8} {load:>5}  {notes}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--customers", type=int, default=100_000)
@@ -169,6 +209,12 @@ def main() -> None:
     p.add_argument("--as-of", default="2026-01-01")
     p.add_argument("--segments", type=int, default=20, help="saved segments whose memberships each refresh diffs")
     p.add_argument("--data", type=Path, default=None, help="generator output (default .bench-data/store-<n>)")
+    p.add_argument(
+        "--only",
+        default="",
+        help="run only the refreshes whose label contains this (e.g. Parquet; the first one run then enters everyone)",
+    )
+    p.add_argument("--skip-rfm", action="store_true", help="leave out the RFM cells' engine-vs-pandas comparison")
     a = p.parse_args()
     as_of = date.fromisoformat(a.as_of)
     data = a.data or ROOT / ".bench-data" / f"store-{a.customers}"
@@ -176,28 +222,38 @@ def main() -> None:
     _generate(a.customers, a.seed, as_of, data)
     _load(data, db, a.customers)
     n_segments = _segments(db, a.segments) if a.segments else 0
-    print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+    _reset(db)
 
     exe = [sys.executable, "-c", "from aftersales.entrypoints.cli.app import main; main()"]
-    refresh = [*exe, "refresh", "--db", f"sqlite:///{db}", "--as-of", a.as_of, "--format", "json"]
+    refresh = [*exe, "refresh", "--db", f"sqlite:///{db}", "--format", "json"]
     rows = []
-    for label, extra in (("refresh (SQLite store)", []), ("refresh (Parquet)", ["--source", str(data)])):
-        wall, rss, out = _timed([*refresh, *extra])
+    runs = (
+        ("SQLite store, first", as_of - timedelta(days=2), []),
+        ("SQLite store, next day", as_of - timedelta(days=1), []),
+        ("Parquet, next day", as_of, ["--source", str(data)]),
+    )
+    for label, day, extra in runs:
+        if a.only and a.only not in label:
+            continue
+        load = os.getloadavg()[0]
+        wall, rss, out = _timed([*refresh, "--as-of", day.isoformat(), *extra])
         steps = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in out["timings_s"].items())
-        rows.append((label, f"{wall:.1f}", f"{rss:,.0f}", f"{out['profiles_written']:,} profiles; {steps}"))
+        moved = sum(s["entered"] + s["exited"] for s in out["segments"].get("segments", []))
+        notes = f"{out['profiles_written']:,} profiles, {moved:,} membership changes; {steps}"
+        rows.append((label, f"{wall:.1f}", f"{rss:,.0f}", f"{load:.1f}", notes))
         print(f"{label}: predictive {out['predictive']} ({out['predictive_note'] or 'ok'})", flush=True)
+    if a.skip_rfm:
+        _table(a, n_segments, rows)
+        return
 
     now = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
+    load = f"{os.getloadavg()[0]:.1f}"
     t_engine, engine = _rfm_engine(data, now)
     t_pandas, pandas = _rfm_pandas(data, now)
     same = engine == pandas
-    rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", f"{len(engine):,} customers"))
-    rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", f"equal to the engine's: {same}"))
-
-    print(f"\n{a.customers:,} customers, {n_segments} saved segments, as of {a.as_of}, 2 shared cores")
-    print(f"{'step':<28} {'wall s':>8} {'peak MB':>9}  notes")
-    for label, wall, rss, notes in rows:
-        print(f"{label:<28} {wall:>8} {rss:>9}  {notes}")
+    rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", load, f"{len(engine):,} customers"))
+    rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", load, f"equal to the engine's: {same}"))
+    _table(a, n_segments, rows)
     if not same:
         diff = [c for c in engine if engine[c] != pandas.get(c)][:5]
         raise SystemExit(f"RFM cells differ, e.g. {[(c, engine[c], pandas.get(c)) for c in diff]}")

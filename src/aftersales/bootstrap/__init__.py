@@ -399,9 +399,10 @@ def refresh(
         with open_source(source, engine, db=url) as src:
             profiles = refresh_profiles(uow, src, now, refreshed_at=ran_at, options=opt, tz=tz)
             t0 = _time.perf_counter()
-            fitted = opt if as_of is None else replace(opt, calibration_end=calibration_day(now, tz))
+            stored = opt if as_of is None else replace(opt, calibration_end=calibration_day(now, tz))
             try:
-                scores = store_scores(uow, src, fitted, tz=tz)
+                # the profile build's fit, scored at the stored horizon, when it is the same fit
+                scores = store_scores(uow, src, stored, tz=tz, fitted=profiles.build.clv_fit)
             except (UnusableInputError, ConvergenceError, ValidationError) as exc:
                 if strict_scores:
                     raise

@@ -39,14 +39,17 @@ from aftersales.services.ports import AnalyticalSource, TableWriter
 __all__ = [
     "AnalyticalSource",
     "ClvFit",
+    "ClvFitted",
     "ClvOptions",
     "ClvPrediction",
     "ClvReport",
     "ClvScores",
     "fit_clv",
+    "fit_customers",
     "predict_clv",
     "report_clv",
     "score_customers",
+    "score_fitted",
 ]
 
 
@@ -162,14 +165,40 @@ def fit_clv(source: AnalyticalSource, options: ClvOptions | None = None, *, tz: 
     return ClvFit(fitted, opt.model, end, opt.time_unit)
 
 
-@dates_in_range
-def score_customers(source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC") -> ClvScores:
-    """Fit, then score every customer in the engine; the totals are computed there too.
+@dataclass(frozen=True)
+class ClvFitted:
+    """The purchase (and spend) model fitted on a source's orders, ready to score at any horizon,
+    discount and margin (:func:`score_fitted`). ``rfm`` is the RFM summary kept computed on the
+    source's engine (valid while the source is open), ``rows`` its distinct (x, t_x, T) tuples with
+    ``n_customers``; ``options`` and ``tz`` are those it was fitted with."""
 
-    The RFM summary is read three times (two groupings and the final join): the source keeps it
-    computed (``cache``). Per-tuple scores go back into the engine (``register``) to be joined onto
-    customers; Gamma-Gamma spend, CLV and the tier are SQL arithmetic (``core.clv.engine.scored``).
-    """
+    fit: ClvFit
+    spend: GammaGamma | None
+    rfm: ir.Table
+    rows: dict[str, np.ndarray]
+    options: ClvOptions
+    tz: str
+
+    def serves(self, options: ClvOptions, calibration_end: date, tz: str) -> bool:
+        """Whether fitting ``options`` up to ``calibration_end`` in ``tz`` would give this very fit: the
+        same orders window and zone, purchase model, time unit, penalty and spend model (horizon,
+        discount and margin only enter the scoring)."""
+        mine, theirs = self.options, options
+        same = (mine.model, mine.spend, mine.time_unit, mine.penalizer) == (
+            theirs.model,
+            theirs.spend,
+            theirs.time_unit,
+            theirs.penalizer,
+        )
+        return same and self.fit.calibration_end == calibration_end and self.tz == tz
+
+
+@dates_in_range
+def fit_customers(source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC") -> ClvFitted:
+    """Fit the purchase model (and Gamma-Gamma when asked) on the orders up to the calibration end.
+
+    The RFM summary is read three times (two groupings here and the final join when scoring): the
+    source keeps it computed (``cache``)."""
     opt = options or ClvOptions()
     orders = source.table("orders")
     end = opt.calibration_end or _last_order_date(source, orders)
@@ -181,19 +210,34 @@ def score_customers(source: AnalyticalSource, options: ClvOptions | None = None,
         spend_rows = _fetch(source, distinct_rows(rfm, ["frequency", "monetary_value"], where=where))
         spend_model = GammaGamma(penalizer=opt.penalizer).fit(spend_rows, weights="n_customers")
         spend_model.population_mean_spend()  # q ≤ 1 (infinite mean spend) is an error, not a silent inf
+    return ClvFitted(ClvFit(fitted, opt.model, end, opt.time_unit), spend_model, rfm, rows, opt, tz)
+
+
+@dates_in_range
+def score_fitted(source: AnalyticalSource, fitted: ClvFitted, options: ClvOptions | None = None) -> ClvScores:
+    """Score every customer of ``fitted`` in the engine at ``options``' horizon, discount and margin
+    (default: the fit's own options; their time unit must be the fit's); the totals are computed
+    there too. Per-tuple scores go back into the engine (``register``) to be joined onto customers;
+    Gamma-Gamma spend, CLV and the tier are SQL arithmetic (``core.clv.engine.scored``)."""
+    opt = options or fitted.options
+    if opt.time_unit != fitted.options.time_unit:
+        msg = f"the fit counts time in {fitted.options.time_unit}s: score it with the same time unit"
+        raise ValidationError(msg, [FieldError(("time_unit",), msg)])
+    rows = fitted.rows
     s = score(
-        fitted,
+        fitted.fit.model,
         rows["frequency"],
         rows["recency"],
         rows["T"],
         horizon=opt.horizon,
         annual_discount=opt.discount,
-        periods_per_year=PERIODS_PER_YEAR[opt.unit],
+        periods_per_year=PERIODS_PER_YEAR[fitted.options.unit],
     )
     # subnormal values do not survive a round trip through PostgreSQL's float8: flush them to zero
     s = {k: np.where(np.abs(v) < 1e-300, 0.0, v) if np.asarray(v).dtype.kind == "f" else v for k, v in s.items()}
     lookup = source.register(f"_clv_scores_{uuid4().hex}", pa.table({**{k: rows[k] for k in KEYS}, **s}))
-    result = scored(rfm, lookup, spend=spend_model.params_ if spend_model else None, margin=opt.margin)
+    spend = fitted.spend
+    result = scored(fitted.rfm, lookup, spend=spend.params_ if spend else None, margin=opt.margin)
     [totals] = source.execute(
         result.aggregate(
             n=result.count(),
@@ -205,8 +249,8 @@ def score_customers(source: AnalyticalSource, options: ClvOptions | None = None,
     w = rows["n_customers"]
     tier_of = risk_tier(s["p_alive"])
     prediction = ClvPrediction(
-        fit=ClvFit(fitted, opt.model, end, opt.time_unit),
-        spend=spend_model,
+        fit=fitted.fit,
+        spend=spend,
         out=None,
         n_customers=int(totals["n"]),
         n_distinct_rows=int(w.size),
@@ -216,6 +260,28 @@ def score_customers(source: AnalyticalSource, options: ClvOptions | None = None,
         tiers={t: int(w[tier_of == t].sum()) for t in RISK_TIERS},
     )
     return ClvScores(result, prediction)
+
+
+@dates_in_range
+def score_customers(
+    source: AnalyticalSource,
+    options: ClvOptions | None = None,
+    *,
+    tz: str = "UTC",
+    fitted: ClvFitted | None = None,
+) -> ClvScores:
+    """Fit (:func:`fit_customers`), then score every customer in the engine (:func:`score_fitted`).
+
+    ``fitted``: a fit made earlier on the same source (``aftersales refresh`` makes one for the
+    profiles' 365-day columns); it is scored as it is when it :meth:`~ClvFitted.serves` ``options``
+    (one small query finds the calibration end when ``options`` leave it to the last order's day),
+    which skips the second RFM summary and fit; otherwise the model is fitted anew."""
+    opt = options or ClvOptions()
+    if fitted is not None:
+        end = opt.calibration_end or _last_order_date(source, source.table("orders"))
+        if not fitted.serves(opt, end, tz):
+            fitted = None
+    return score_fitted(source, fitted or fit_customers(source, opt, tz=tz), opt)
 
 
 def predict_clv(

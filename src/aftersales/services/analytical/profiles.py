@@ -67,6 +67,9 @@ class ProfileBuild:
     fit: dict[str, Any] | None
     timings: dict[str, float] = field(default_factory=dict)
     lookalike_note: str | None = None  # why lookalike_score is NULL (services.analytical.lookalike)
+    # The CLV fit behind the predictive columns, on the source's engine while it is open: the refresh
+    # scores it again at the stored scores' horizon instead of fitting a second time.
+    clv_fit: clv.ClvFitted | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict[str, Any]:
         """The build's figures without the table (JSON-ready)."""
@@ -149,13 +152,14 @@ def build_profiles(
         repeat_customers=int(history["repeat_customers"] or 0),
         span_days=history["span_days"],
     )
-    scores, fit = None, None
+    scores, fit, fitted = None, None, None
     if note is None:
         t0 = time.perf_counter()
         opt = options or ClvOptions()
         opt = replace(opt, horizon=HORIZON_DAYS / UNIT_DAYS[opt.unit], calibration_end=calibration_day(now, tz))
         try:
-            scored = clv.score_customers(source, opt, tz=tz)
+            fitted = clv.fit_customers(source, opt, tz=tz)
+            scored = clv.score_fitted(source, fitted, opt)
         except (ConvergenceError, ValidationError) as exc:
             note = f"the purchase model could not be fitted on this store: {str(exc).splitlines()[0]}"
         else:
@@ -188,6 +192,7 @@ def build_profiles(
         fit=fit,
         timings=timings,
         lookalike_note=lookalike_note,
+        clv_fit=fitted,
     )
 
 

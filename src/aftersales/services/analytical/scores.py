@@ -88,12 +88,19 @@ def _finite(value: float | None) -> float | None:
 
 
 def refresh_scores(
-    uow: UnitOfWorkFactory, source: AnalyticalSource, options: ClvOptions | None = None, *, tz: str = "UTC"
+    uow: UnitOfWorkFactory,
+    source: AnalyticalSource,
+    options: ClvOptions | None = None,
+    *,
+    tz: str = "UTC",
+    fitted: clv.ClvFitted | None = None,
 ) -> RefreshResult:
     """Fit and score every customer with orders in ``source`` (the store), upsert ``clv_scores`` and
-    queue ``customer.churn_risk_changed`` for every tier that changed since the last refresh."""
+    queue ``customer.churn_risk_changed`` for every tier that changed since the last refresh.
+    ``fitted``: a fit already made on ``source`` (the profile build's), scored again instead of
+    fitting anew when it is the fit ``options`` ask for (``clv.score_customers``)."""
     opt = options or ClvOptions()
-    scored = clv.score_customers(source, opt, tz=tz)
+    scored = clv.score_customers(source, opt, tz=tz, fitted=fitted)
     prediction = scored.prediction
     table = source.to_arrow(scored.table)
     time_unit, horizon = opt.time_unit, opt.horizon
