@@ -31,7 +31,7 @@ from aftersales.entrypoints.api.middleware import (
     ServerErrorMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
-from aftersales.entrypoints.api.routers import analytics, events, health, profiles, segments, webhooks
+from aftersales.entrypoints.api.routers import analytics, enrollments, events, health, profiles, segments, webhooks
 from aftersales.entrypoints.api.routers import journeys as journey_routes
 from aftersales.entrypoints.api.routers import messages as message_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
@@ -64,6 +64,8 @@ class ApiOptions:
     webhook_poll_s: float = 0.5
     webhook_timeout_s: float = 10.0
     migrate: bool = False
+    journey_worker: bool = False
+    """Run a journey worker beside the API (``aftersales serve`` does unless ``--no-worker``)."""
 
 
 def create_app(
@@ -83,9 +85,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         plane.dispatcher.start()
+        worker = _journey_worker(plane, settings) if opts.journey_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                worker.worker.stop()
+                worker.close()
             if owned:
                 plane.close()
             else:
@@ -110,6 +116,7 @@ def create_app(
     app.include_router(segments.router)
     app.include_router(message_routes.router)
     app.include_router(journey_routes.router)
+    app.include_router(enrollments.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
         IdempotencyMiddleware,
@@ -133,6 +140,15 @@ def _link_signer(plane: bootstrap.ServicePlane, settings: Settings) -> Any:
     from aftersales.bootstrap.delivery import link_signer
 
     return lambda: link_signer(plane.uow, settings)
+
+
+def _journey_worker(plane: bootstrap.ServicePlane, settings: Settings) -> Any:
+    """The embedded journey worker, started in its own thread (bootstrap/journeys.py)."""
+    from aftersales.bootstrap.journeys import embedded_worker
+
+    handle = embedded_worker(plane, settings)
+    handle.worker.start()
+    return handle
 
 
 async def _to_docs(request: Request) -> RedirectResponse:

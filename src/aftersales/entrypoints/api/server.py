@@ -8,7 +8,8 @@ worker processes on the same socket, each building its app with :func:`worker_ap
 settings, which the workers inherit through the environment (``AFTERSALES_DATABASE_URL``,
 ``AFTERSALES_LOG_LEVEL``). A Python process runs Python code on one core at a time, so on a
 machine with more than one core, more workers serve more requests: ``POST /v1/events`` is bound
-by its Python work (decoding and checking a batch). Each worker runs its own webhook dispatcher;
+by its Python work (decoding and checking a batch). Each worker runs its own webhook dispatcher
+(and, unless ``journey_worker`` is False, its own journey worker: docs/journeys.md);
 they share the work safely (a delivery is claimed under a lease, with ``SKIP LOCKED`` on
 PostgreSQL). On SQLite, writes from all workers still go one at a time, so more workers help reads
 only; use PostgreSQL for heavy ingest.
@@ -43,7 +44,7 @@ from aftersales import bootstrap
 from aftersales.entrypoints.api.app import ApiOptions, create_app
 from aftersales.entrypoints.api.logs import configure_logging
 
-__all__ = ["ORPHAN_EXIT_S", "exit_with_parent", "serve", "worker_app"]
+__all__ = ["ORPHAN_EXIT_S", "exit_with_parent", "serve", "worker_app", "worker_app_with_journeys"]
 
 _PREFIX = "AFTERSALES_"  # config.Settings reads AFTERSALES_<FIELD>
 ORPHAN_EXIT_S = 60.0
@@ -59,8 +60,10 @@ def serve(
     migrate: bool = True,
     graceful_timeout_s: float = 30.0,
     workers: int = 1,
+    journey_worker: bool = True,
 ) -> None:
-    """Serve the API on the store ``db`` until SIGTERM/Ctrl-C, in ``workers`` processes."""
+    """Serve the API on the store ``db`` until SIGTERM/Ctrl-C, in ``workers`` processes; each process
+    also runs a journey worker unless ``journey_worker`` is False."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     configure_logging(log_level)
@@ -81,12 +84,13 @@ def serve(
 
     if workers == 1:
         settings = bootstrap.settings().model_copy(update={"database_url": url})
-        run(create_app(settings, options=ApiOptions(migrate=migrate)))
+        run(create_app(settings, options=ApiOptions(migrate=migrate, journey_worker=journey_worker)))
         return
     if migrate:
         bootstrap.init_store(url)
     os.environ[f"{_PREFIX}DATABASE_URL"], os.environ[f"{_PREFIX}LOG_LEVEL"] = url, log_level  # for the workers
-    run(f"{__name__}:worker_app", factory=True, workers=workers)
+    factory = "worker_app_with_journeys" if journey_worker else "worker_app"
+    run(f"{__name__}:{factory}", factory=True, workers=workers)
 
 
 def worker_app() -> FastAPI:
@@ -96,6 +100,14 @@ def worker_app() -> FastAPI:
     settings = bootstrap.settings()
     configure_logging(settings.log_level)
     return create_app(settings, options=ApiOptions(migrate=False))
+
+
+def worker_app_with_journeys() -> FastAPI:
+    """:func:`worker_app` that also runs a journey worker (``serve`` without ``--no-worker``)."""
+    exit_with_parent()
+    settings = bootstrap.settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, options=ApiOptions(migrate=False, journey_worker=True))
 
 
 def exit_with_parent() -> bool:

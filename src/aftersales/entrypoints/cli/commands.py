@@ -23,6 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "messages",
     "outbox",
     "journeys",
+    "journeys_run",
+    "journeys_report",
+    "worker",
 )
 
 

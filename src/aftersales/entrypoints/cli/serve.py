@@ -66,13 +66,18 @@ def serve(
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Worker processes (one per core serves the most events; PostgreSQL)."
     ),
+    journey_worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Also run journeys and send their messages (else run `aftersales worker`)."
+    ),
 ) -> None:
     """Serve the REST API with uvicorn until SIGTERM/Ctrl-C (in-flight requests are completed)."""
     url = store_url(db, db_file)
     # Imported by name at run time: the CLI and the API are independent entry points (neither imports
     # the other's code); this is the same late binding as the command registry.
     server = importlib.import_module("aftersales.entrypoints.api.server")
-    server.serve(url, host=host, port=port, log_level=log_level, migrate=migrate, workers=workers)
+    server.serve(
+        url, host=host, port=port, log_level=log_level, migrate=migrate, workers=workers, journey_worker=journey_worker
+    )
 
 
 def register(app: typer.Typer) -> None:

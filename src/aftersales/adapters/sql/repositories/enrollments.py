@@ -75,6 +75,7 @@ WHERE NOT EXISTS (
 ON CONFLICT DO NOTHING
 """
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+_ANALYZE_AFTER = 10_000  # rows written by one bulk start before PostgreSQL's statistics are refreshed
 
 
 def _json(value: Mapping[str, Any] | None) -> str | None:
@@ -171,6 +172,8 @@ class SqlEnrollmentRepository(EnrollmentReads):
             params = self._bulk_params(b, held) | {"held": held, "since": since}
             counts.append(int(self._conn.execute(stmt, params).rowcount))
         self._conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_STAGE}")
+        if sum(counts) >= _ANALYZE_AFTER:  # the planner's statistics of the grown table (issue 11)
+            self._conn.exec_driver_sql("ANALYZE journey_enrollments")
         return counts[0], counts[1]
 
     @staticmethod
