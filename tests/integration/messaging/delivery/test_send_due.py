@@ -217,3 +217,26 @@ def test_cancelled_messages_are_not_sent(delivery: Any, smtp_sink: Any) -> None:
     with seed.uow() as u:
         u.messages.cancel_queued(enrollment_ids=[m.enrollment_id], at=T0, reason="exited: order.placed")
     assert delivery.run().claimed == 0 and smtp_sink.messages == []
+
+
+def test_message_events_reach_webhook_subscribers(delivery: Any, smtp_sink: Any) -> None:
+    from aftersales.services.operational import webhooks
+    from aftersales.services.operational.webhook_destinations import DestinationPolicy
+
+    seed = delivery.seed
+    sub = webhooks.register(
+        seed.uow, "http://127.0.0.1:9/hook", ["message.sent", "message.bounced"],
+        destinations=DestinationPolicy.parse(["127.0.0.0/8"]),
+    )  # fmt: skip
+    seed.customer("ok")
+    seed.customer("gone", email="gone@example.com")
+    smtp_sink.refuse["gone@example.com"] = "550 5.1.1 no such user"
+    sent, bounced = seed.message("ok", category="transactional"), seed.message("gone", category="transactional")
+    assert (delivery.run().sent, seed.get(bounced.message_id).status) == (1, "failed")
+    with seed.uow() as u:
+        found = u.webhooks.list_deliveries(subscription_id=sub.subscription_id, status=None, after=None, limit=10)
+    payloads = {d.event_type: json.loads(d.payload)["data"] for d in found}
+    assert set(payloads) == {"message.sent", "message.bounced"}
+    assert payloads["message.sent"]["message_id"] == sent.message_id
+    assert payloads["message.bounced"]["message_id"] == bounced.message_id
+    assert "gone@example.com" not in json.dumps(payloads)

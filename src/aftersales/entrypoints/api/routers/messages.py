@@ -134,7 +134,13 @@ def suppression_list(
     return suppressions.suppressions_page(uow, customer_id=customer, limit=limit, cursor=cursor)
 
 
-@router.post("/suppressions", status_code=201, response_model=SuppressionOut, dependencies=admin)
+@router.post(
+    "/suppressions",
+    status_code=201,
+    response_model=SuppressionOut,
+    dependencies=admin,
+    responses={200: {"model": SuppressionOut, "description": "The suppression existed already (unchanged)"}},
+)
 def suppression_add(body: SuppressionIn, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
     """Suppress a customer (201; 200 with the entry already there when it exists)."""
     record, created = suppressions.add_suppression(

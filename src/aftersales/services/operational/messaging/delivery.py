@@ -22,7 +22,9 @@ A round, each numbered step its own short transaction:
    ``outcomes.record_bounce``); a temporary failure is retried after ``retry.delay(attempt)`` until
    ``retry.max_attempts`` attempts, then ``failed``; a lost connection after the message's end
    (SMTP's one ambiguous case) is ``unknown``. ``message.sent`` / ``message.bounced`` events and
-   webhooks are written with the outcome.
+   webhooks are written with the outcome (the webhook subscriptions are read once per round: one
+   query per round instead of one per message; a subscription made during a round gets the next
+   round's events).
 
 Two workers never send one message twice: only the holder of a queued row's lease can move it to
 ``sending`` (a conditional update naming its token), and a ``sending`` row is never claimed again.
@@ -40,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aftersales.core.errors import AftersalesError
-from aftersales.core.events import MESSAGE_SENT
+from aftersales.core.events import MESSAGE_BOUNCED, MESSAGE_SENT
 from aftersales.core.journeys.policy import SendPolicy
 from aftersales.core.messaging.templates import TemplateCatalog
 from aftersales.core.messaging.transport import EmailTransport, SendResult, scrub_addresses
@@ -48,7 +50,7 @@ from aftersales.services.clock import Clock
 from aftersales.services.operational.messaging.compose import compose_email, rfc_message_id
 from aftersales.services.operational.messaging.gate import check_batch
 from aftersales.services.operational.messaging.links import LinkSigner, webhook_secret
-from aftersales.services.operational.messaging.outcomes import announce, message_data, record_bounce
+from aftersales.services.operational.messaging.outcomes import announce, message_data, record_bounce, subscribed
 from aftersales.services.operational.messaging.pacing import grant_slots, reserve_slots
 from aftersales.services.operational.webhook_destinations import DestinationPolicy
 from aftersales.services.operational.webhooks import RetryPolicy, SendOutcome, WebhookSender, retryable
@@ -157,8 +159,10 @@ def send_due(
         for m in u.messages.expire_sending(now, UNKNOWN_DETAIL):
             log.warning("message %s: %s", m.message_id, UNKNOWN_DETAIL)
             tally.unknown_ids.append(m.message_id)
+        hooked = subscribed(u)
     token = secrets.token_hex(8)
     jobs = _claim(uow, transports, policy, config, now, limit, token, tally)
+    ctx = _Recording(token, config.retry, hooked, tally)
     secret = webhook_secret(uow, now) if any(j.message.channel == "webhook" for j in jobs) else ""
     pending: tuple[_Job, SendResult | SendOutcome] | None = None
     for job in jobs:
@@ -168,7 +172,7 @@ def send_due(
             email, problem = _compose(job, catalog, signer, config, at)
         with uow() as u:
             if pending is not None:
-                _record(u, *pending, token, clock.now(), config.retry, tally)
+                _record(u, *pending, clock.now(), ctx)
                 pending = None
             if problem is not None:
                 if u.messages.finish_unsent(m.message_id, token, "failed", at, problem):
@@ -181,7 +185,7 @@ def send_due(
         pending = (job, _attempt(job, email, transports, secret, at))
     if pending is not None:
         with uow() as u:
-            _record(u, *pending, token, clock.now(), config.retry, tally)
+            _record(u, *pending, clock.now(), ctx)
     return tally.result()
 
 
@@ -314,16 +318,20 @@ def _attempt(
     return transports.webhook.send(str(m.params["url"]), secret, payload, m.message_id, WEBHOOK_EVENT)
 
 
-def _record(
-    u: UnitOfWork,
-    job: _Job,
-    outcome: SendResult | SendOutcome,
-    token: str,
-    at: datetime,
-    retry: RetryPolicy,
-    tally: _Tally,
-) -> None:
+@dataclass(frozen=True)
+class _Recording:
+    """What recording an outcome needs: our lease token, the retry policy, the events that have
+    webhook subscribers (read once per round), and the round's counts."""
+
+    token: str
+    retry: RetryPolicy
+    hooked: frozenset[str]
+    tally: _Tally
+
+
+def _record(u: UnitOfWork, job: _Job, outcome: SendResult | SendOutcome, at: datetime, ctx: _Recording) -> None:
     """Step 4 of the module, inside ``u``."""
+    token, retry, tally = ctx.token, ctx.retry, ctx.tally
     m = job.message
     attempts = m.attempts + 1
     if isinstance(outcome, SendResult):
@@ -341,7 +349,8 @@ def _record(
     if ok:
         if u.messages.finish_attempt(m.message_id, token, "sent", at, None):
             tally.add("sent")
-            announce(u, MESSAGE_SENT, m.message_id, m.customer_id, at, message_data(m))
+            data = message_data(m)
+            announce(u, MESSAGE_SENT, m.message_id, m.customer_id, at, data, webhooks=MESSAGE_SENT in ctx.hooked)
         return
     if again and attempts < retry.max_attempts:
         if u.messages.retry_attempt(m.message_id, token, at + timedelta(seconds=retry.delay(attempts)), detail):
@@ -353,4 +362,4 @@ def _record(
         tally.add("failed")
         bounced = isinstance(outcome, SendResult) and outcome.bounce
         if bounced and job.recipient is not None and job.recipient.email:
-            record_bounce(u, m, job.recipient.email, at, detail)
+            record_bounce(u, m, job.recipient.email, at, detail, webhooks=MESSAGE_BOUNCED in ctx.hooked)

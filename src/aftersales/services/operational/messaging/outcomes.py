@@ -26,7 +26,7 @@ from aftersales.services.operational.webhooks import publish
 from aftersales.services.ports import UnitOfWork
 from aftersales.services.ports_messages import MessageRecord, SuppressionRecord
 
-__all__ = ["PUBLISHED", "announce", "message_data", "record_bounce"]
+__all__ = ["PUBLISHED", "announce", "message_data", "record_bounce", "subscribed"]
 
 PUBLISHED = (MESSAGE_SENT, MESSAGE_BOUNCED, MESSAGE_UNSUBSCRIBED)
 _SUFFIX = {MESSAGE_SENT: "sent", MESSAGE_BOUNCED: "bounced", MESSAGE_UNSUBSCRIBED: "unsubscribed"}
@@ -48,14 +48,32 @@ def message_data(m: MessageRecord, **more: Any) -> dict[str, Any]:
     }
 
 
-def announce(u: UnitOfWork, name: str, key: str, customer_id: str, at: datetime, data: Mapping[str, Any]) -> None:
-    """Store event ``name`` (id ``msg:<key>:<what>``) and queue its webhooks, inside ``u``."""
+def subscribed(u: UnitOfWork) -> frozenset[str]:
+    """The message events some active webhook subscription wants (a sender reads it once per round)."""
+    subs = u.webhooks.active_subscriptions()
+    return frozenset(n for n in PUBLISHED if any("*" in s.event_types or n in s.event_types for s in subs))
+
+
+def announce(
+    u: UnitOfWork,
+    name: str,
+    key: str,
+    customer_id: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    *,
+    webhooks: bool = True,
+) -> None:
+    """Store event ``name`` (id ``msg:<key>:<what>``) and, when ``webhooks`` (the caller knows
+    whether anyone subscribes), queue its webhooks, inside ``u``."""
     properties = json.dumps(dict(data), separators=(",", ":"), sort_keys=True, default=str)
-    if u.events.insert_new([(f"msg:{key}:{_SUFFIX[name]}", customer_id, None, name, at, properties)]):
+    if u.events.insert_new([(f"msg:{key}:{_SUFFIX[name]}", customer_id, None, name, at, properties)]) and webhooks:
         publish(u, name, {**data, "occurred_at": at.isoformat()})
 
 
-def record_bounce(u: UnitOfWork, m: MessageRecord, address: str, at: datetime, detail: str) -> None:
+def record_bounce(
+    u: UnitOfWork, m: MessageRecord, address: str, at: datetime, detail: str, *, webhooks: bool = True
+) -> None:
     """A hard bounce of ``m`` at ``address``: the address-scoped suppression and ``message.bounced``."""
     u.messages.add_suppression(
         SuppressionRecord(
@@ -69,4 +87,5 @@ def record_bounce(u: UnitOfWork, m: MessageRecord, address: str, at: datetime, d
         ),
         replace=True,  # a later bounce at a new address moves the suppression to that address
     )
-    announce(u, MESSAGE_BOUNCED, m.message_id, m.customer_id, at, message_data(m, detail=detail))
+    data = message_data(m, detail=detail)
+    announce(u, MESSAGE_BOUNCED, m.message_id, m.customer_id, at, data, webhooks=webhooks)
