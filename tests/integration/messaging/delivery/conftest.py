@@ -3,11 +3,12 @@ queued messages, the way the journey runtime writes them; and a real SMTP sink (
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -144,6 +145,7 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}
         self.lock = threading.Lock()
+        self.on_data: Callable[[], None] = lambda: None  # runs after a message is kept, before the reply
         sink = self
 
         class Handler:
@@ -157,6 +159,7 @@ class SmtpSink:
                 parsed = message_from_bytes(envelope.content, policy=policy.default)
                 with sink.lock:
                     sink.messages.append(parsed)  # type: ignore[arg-type]
+                await asyncio.get_running_loop().run_in_executor(None, sink.on_data)
                 return "250 Message accepted"
 
         with socket.socket() as s:
