@@ -9,10 +9,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
+from aftersales import bootstrap
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.operational.messaging import progress, suppressions
@@ -114,9 +115,10 @@ def messages(
 
 
 @router.get("/messages/progress", response_model=ProgressOut, dependencies=reader)
-def messages_progress(request: Request, journey: Ref = None, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
-    """Where sending stands (one journey, or all): counts, the measured rate, the estimated finish."""
-    rate = getattr(request.app.state, "send_rate_per_s", None)
+def messages_progress(journey: Ref = None, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
+    """Where sending stands (one journey, or all): counts, the measured rate, the estimated finish
+    (at the measured rate, else the configured ``AFTERSALES_SEND_RATE_PER_S``)."""
+    rate = bootstrap.settings().send_rate_per_s
     with uow() as u:
         found = progress.delivery_progress(
             u, progress.journey_ref(u, journey), now=datetime.now(UTC), send_rate_per_s=rate
