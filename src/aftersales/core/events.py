@@ -6,6 +6,8 @@ creation is ``survey.responded``, the name marketers know); the analytical plane
 ``segment.entered`` / ``segment.exited`` when a refresh moves a customer into or out of a saved
 segment (docs/segments.md); e-mail delivery adds ``message.sent``, ``message.bounced`` and
 ``message.unsubscribed`` (docs/email.md). Webhook subscriptions accept exactly :data:`EVENT_TYPES`.
+The loyalty ledger's processing writes ``loyalty.tier_changed`` and ``loyalty.points_expiring`` to
+the events table (journey triggers; docs/loyalty.md); they are not webhook types yet.
 
 >>> RESOURCE_EVENTS["orders"]
 ResourceEvents(created='order.created', updated='order.updated')
@@ -20,6 +22,9 @@ from typing import NamedTuple
 __all__ = [
     "CHURN_RISK_CHANGED",
     "EVENT_TYPES",
+    "LOYALTY_EVENTS",
+    "LOYALTY_POINTS_EXPIRING",
+    "LOYALTY_TIER_CHANGED",
     "MESSAGE_BOUNCED",
     "MESSAGE_EVENTS",
     "MESSAGE_SENT",
@@ -45,6 +50,9 @@ MESSAGE_SENT = "message.sent"
 MESSAGE_BOUNCED = "message.bounced"
 MESSAGE_UNSUBSCRIBED = "message.unsubscribed"
 MESSAGE_EVENTS = (MESSAGE_SENT, MESSAGE_BOUNCED, MESSAGE_UNSUBSCRIBED)
+LOYALTY_TIER_CHANGED = "loyalty.tier_changed"
+LOYALTY_POINTS_EXPIRING = "loyalty.points_expiring"
+LOYALTY_EVENTS = (LOYALTY_TIER_CHANGED, LOYALTY_POINTS_EXPIRING)
 
 # Keyed by contract table, in the order the API lists its resources.
 RESOURCE_EVENTS: dict[str, ResourceEvents] = {

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # Ibis and Arrow are heavy imports; the annotations alone nee
 
     from aftersales.services.ports_enrollments import EnrollmentRepository
     from aftersales.services.ports_journeys import JourneyRepository
+    from aftersales.services.ports_loyalty import LoyaltyRepository
     from aftersales.services.ports_messages import MessageRepository
 
 __all__ = [
@@ -379,6 +380,10 @@ class UnitOfWork(Protocol):
 
     @property
     def messages(self) -> MessageRepository: ...
+
+    # The loyalty ledger (issue 17): protocol in services/ports_loyalty.py.
+    @property
+    def loyalty(self) -> LoyaltyRepository: ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -7,6 +7,7 @@ from alembic import context
 from aftersales.adapters.sql import (  # noqa: F401 - registers their tables on metadata
     audience_tables,
     journey_tables,
+    loyalty_tables,
     profile_tables,
     segment_tables,
     service_tables,

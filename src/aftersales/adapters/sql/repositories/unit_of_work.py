@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from aftersales.adapters.sql.repositories.events import SqlEventRepository
     from aftersales.adapters.sql.repositories.journeys import SqlJourneyRepository
     from aftersales.adapters.sql.repositories.keys import SqlApiKeyRepository, SqlIdempotencyRepository
+    from aftersales.adapters.sql.repositories.loyalty import SqlLoyaltyRepository
     from aftersales.adapters.sql.repositories.messages import SqlMessageRepository
     from aftersales.adapters.sql.repositories.profiles import SqlProfileRepository
     from aftersales.adapters.sql.repositories.rows import SqlResourceRepository
@@ -46,6 +47,7 @@ _REPOSITORIES = (
     "journeys",
     "enrollments",
     "messages",
+    "loyalty",
 )
 
 
@@ -142,6 +144,12 @@ class SqlUnitOfWork:
         from aftersales.adapters.sql.repositories.messages import SqlMessageRepository
 
         return SqlMessageRepository(self._conn)
+
+    @cached_property
+    def loyalty(self) -> SqlLoyaltyRepository:
+        from aftersales.adapters.sql.repositories.loyalty import SqlLoyaltyRepository
+
+        return SqlLoyaltyRepository(self._conn)
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
