@@ -1,5 +1,6 @@
-"""Every /v1 route (resources, events, webhooks, metrics, scores, segments, profiles) x {no key, bogus key, revoked key,
-wrong scope}: 401, 401, 401, 403; health is open."""
+"""Every /v1 route (resources, events, webhooks, metrics, scores, segments, profiles, messages, suppressions,
+journeys) x {no key, bogus key, revoked key, wrong scope}: 401, 401, 401, 403; health and the public pages
+customers open from e-mail (unsubscribe, preferences: the signed token is their credential) are open."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def _required_scope(method: str, path: str) -> str:
         return "admin"
     if path.startswith("/v1/segments"):  # saved segments are configuration; a preview only reads
         return "read" if method == "GET" or path == "/v1/segments/preview" else "admin"
+    if path.startswith(("/v1/journeys", "/v1/suppressions")):  # journeys and suppressions are configuration
+        return "read" if method == "GET" else "admin"
     return "read" if method == "GET" else "ingest"
 
 
@@ -29,8 +32,10 @@ def _routes(app: object) -> list[tuple[str, str]]:
 def test_the_matrix_covers_every_resource_and_webhook_route(api) -> None:
     routes = _routes(api.app)
     # resources x (create, update, read, list), events, webhooks, metrics + scores (read, list, refresh),
-    # segments (create, list, read, update, delete, preview, members, sizes), profile
-    assert len(routes) == 7 * 4 + 1 + 7 + 4 + 8 + 1
+    # segments (create, list, read, update, delete, preview, members, sizes), profile, messages (list,
+    # progress), suppressions (list, add, remove), journeys (schema, list, create, read, apply, archive,
+    # pause, resume, report, enrollments, remove an enrollment)
+    assert len(routes) == 7 * 4 + 1 + 7 + 4 + 8 + 1 + 2 + 3 + 11
     assert ("POST", "/v1/events") in routes
     assert {("GET", "/v1/metrics"), ("GET", "/v1/customers/x/scores"), ("GET", "/v1/scores")} <= set(routes)
     assert ("POST", "/v1/scores/refresh") in routes

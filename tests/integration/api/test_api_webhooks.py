@@ -60,6 +60,9 @@ def test_a_survey_response_is_delivered_signed_after_retrying_500_and_429(api, r
     assert payload["type"] == "survey.responded" and payload["data"]["response_id"] == rid
     assert payload["data"]["responded_at"] == "2024-05-01T06:00:00+00:00"
     assert headers["Aftersales-Event"] == "survey.responded"
+    # one idempotency key across the three attempts, under both names
+    assert {h["Aftersales-Delivery"] for h, _ in rx.received} == {h["Idempotency-Key"] for h, _ in rx.received}
+    assert len({h["Idempotency-Key"] for h, _ in rx.received}) == 1
     assert len({b for _, b in rx.received}) == 1  # every attempt sends the same payload
 
 

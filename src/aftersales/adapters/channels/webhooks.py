@@ -105,6 +105,7 @@ class HttpWebhookSender:
             "Content-Type": "application/json",
             "User-Agent": "aftersales-webhooks/1",
             "Aftersales-Delivery": delivery_id,
+            "Idempotency-Key": delivery_id,  # the common name for it: the same on every retry
             "Aftersales-Event": event_type,
             SIGNATURE_HEADER: sign(secret, payload),
         }
