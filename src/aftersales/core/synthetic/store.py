@@ -3,7 +3,9 @@
 Each table family draws from its own random stream (``SeedSequence(seed).spawn``), so changing how
 one family is drawn leaves the others as they were. Customers' time zones and locales, added later,
 draw from one more stream spawned after the phases' (``spawn`` numbers its children, so the
-phases' streams are those they always were).
+phases' streams are those they always were); the CES responses with themed comments
+(``feedback.py``) from one more after that, appended to ``survey_responses`` after its NPS and CSAT
+rows, with their truth under ``truth["surveys"]``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aftersales.core.synthetic.baskets import draw_baskets
 from aftersales.core.synthetic.catalogue import draw_catalogue
 from aftersales.core.synthetic.costs import draw_costs
 from aftersales.core.synthetic.events import draw_events
+from aftersales.core.synthetic.feedback import draw_feedback
 from aftersales.core.synthetic.fulfilment import ORDER_CHANNELS, draw_fulfilment
 from aftersales.core.synthetic.params import StoreParams, truth_document
 from aftersales.core.synthetic.purchasing import draw_purchases
@@ -79,7 +82,7 @@ def generate_store(
         raise ValueError("n_customers must be at least 1")
     params = params or StoreParams()
     done = on_phase or (lambda _name: None)
-    *seeds, places_seed = np.random.SeedSequence(seed).spawn(len(PHASES) + 1)
+    *seeds, places_seed, feedback_seed = np.random.SeedSequence(seed).spawn(len(PHASES) + 2)
     streams = {name: np.random.default_rng(s) for name, s in zip(PHASES, seeds, strict=True)}
     end_day = (as_of - date(1970, 1, 1)).days
     first_day = end_day - params.history_days
@@ -155,6 +158,17 @@ def generate_store(
         end_day=end_day,
         params=params,
     )
+    feedback = draw_feedback(
+        np.random.default_rng(feedback_seed),
+        order_customer=purchases.customer,
+        delivered=fulfilment.delivered,
+        returned=fulfilment.returned,
+        late=fulfilment.late,
+        customer_ids=customers.ids,
+        order_width=order_width,
+        end_day=float(end_day),
+    )
+    surveys = pa.concat_tables([surveys, feedback.table])
     done("survey_responses")
     events = draw_events(
         streams["events"],
@@ -200,5 +214,6 @@ def generate_store(
         "costs": costs,
     }
     truth = truth_document(params, n_customers=n_customers, seed=seed, as_of=as_of)
+    truth["surveys"] = feedback.truth
     customer_truth = purchases.truth.add_column(0, "customer_id", customers.ids)
     return SyntheticStore(tables=tables, truth=truth, customer_truth=customer_truth)
