@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # Ibis and Arrow are heavy imports; the annotations alone nee
     from aftersales.services.ports_journeys import JourneyRepository
     from aftersales.services.ports_loyalty import LoyaltyRepository
     from aftersales.services.ports_messages import MessageRepository
+    from aftersales.services.ports_surveys import SurveyRepository
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -384,6 +385,10 @@ class UnitOfWork(Protocol):
     # The loyalty ledger (issue 17): protocol in services/ports_loyalty.py.
     @property
     def loyalty(self) -> LoyaltyRepository: ...
+
+    # Surveys and reviews (issue 16): protocol in services/ports_surveys.py.
+    @property
+    def surveys(self) -> SurveyRepository: ...
 
 
 UnitOfWorkFactory = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -11,6 +11,7 @@ from aftersales.adapters.sql import (  # noqa: F401 - registers their tables on 
     profile_tables,
     segment_tables,
     service_tables,
+    survey_tables,
 )
 from aftersales.adapters.sql.tables import metadata
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         SqlSegmentRepository,
         SqlSegmentSizeRepository,
     )
+    from aftersales.adapters.sql.repositories.surveys import SqlSurveyRepository
     from aftersales.adapters.sql.repositories.webhooks import SqlWebhookRepository
 
 __all__ = ["SqlUnitOfWork", "unit_of_work_factory"]
@@ -48,6 +49,7 @@ _REPOSITORIES = (
     "enrollments",
     "messages",
     "loyalty",
+    "surveys",
 )
 
 
@@ -150,6 +152,12 @@ class SqlUnitOfWork:
         from aftersales.adapters.sql.repositories.loyalty import SqlLoyaltyRepository
 
         return SqlLoyaltyRepository(self._conn)
+
+    @cached_property
+    def surveys(self) -> SqlSurveyRepository:
+        from aftersales.adapters.sql.repositories.surveys import SqlSurveyRepository
+
+        return SqlSurveyRepository(self._conn)
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
