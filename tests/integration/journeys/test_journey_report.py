@@ -15,14 +15,14 @@ from aftersales.adapters.engines import open_tables
 from aftersales.core.errors import ValidationError
 from aftersales.core.experiments.assignment import Experiment, HoldoutGroup
 from aftersales.core.experiments.srm import srm_p_value
+from aftersales.core.journeys import parse_journey
 from aftersales.services.analytical.experiments import analyze_outcomes
-from aftersales.services.analytical.journey_report import GoalFact, journey_report
+from aftersales.services.analytical.journey_report import journey_report
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 WINDOW = 30
 TS = "datetime64[us, UTC]"
-ORDERS = GoalFact("orders", "ordered_at")
 # The truth: 20% of holdout customers buy within the window, 30% of journey customers (relative lift
 # +50%); in the split, the "discount" variant converts at 40%, "plain" at 30%.
 P_HOLDOUT, P_JOURNEY, P_DISCOUNT = 0.20, 0.30, 0.40
@@ -71,19 +71,34 @@ def store() -> dict[str, pd.DataFrame]:
     return {"enrollments": enrollments, "orders": orders, "events": events}
 
 
-def _report(store, **kw):
+def _journey(goal: str = "order.placed"):
+    return parse_journey(
+        {
+            "name": "winback",
+            "trigger": {"event": "segment.entered"},
+            "holdout": 0.2,
+            "goal": {"event": goal, "within": f"{WINDOW}d"},
+            "steps": [
+                {
+                    "id": "offer",
+                    "type": "split",
+                    "variants": [
+                        {"name": "plain", "weight": 1, "next": "plain-mail"},
+                        {"name": "discount", "weight": 1, "next": "discount-mail"},
+                    ],
+                },
+                {"id": "plain-mail", "type": "email", "template": "win-back", "next": "done"},
+                {"id": "discount-mail", "type": "email", "template": "win-back"},
+                {"id": "done", "type": "exit"},
+            ],
+        }
+    )
+
+
+def _report(store, goal: str = "order.placed", **kw):
     with open_tables({"orders": store["orders"], "events": store["events"]}) as src:
-        args = dict(
-            journey="winback",
-            goal="order.placed",
-            goal_fact=ORDERS,
-            window_days=WINDOW,
-            holdout_share=0.2,
-            splits={"offer": {"plain": 1.0, "discount": 1.0}},
-            as_of=AS_OF,
-        )
-        args.update(kw)
-        return journey_report(src, pa.Table.from_pandas(store["enrollments"], preserve_index=False), **args)
+        exposures = pa.Table.from_pandas(store["enrollments"], preserve_index=False)
+        return journey_report(src, exposures, _journey(goal), **{"as_of": AS_OF, **kw})
 
 
 def test_arm_figures_equal_pandas_by_hand(store):
@@ -101,6 +116,7 @@ def test_arm_figures_equal_pandas_by_hand(store):
         assert arm.revenue_per_enrolled == pytest.approx(mine.revenue.mean(), rel=1e-9)
         assert arm.churn_rate == pytest.approx(1 - mine.bought.mean(), rel=1e-12)
     assert report.matured == len(e) and report.immature == 0
+    assert (report.goal, report.window_days, report.holdout_share) == ("order.placed", WINDOW, 0.2)
 
 
 def test_holdout_comparison_agrees_with_the_experiment_engine_and_finds_the_known_lift(store):
@@ -147,8 +163,7 @@ def test_split_report_compares_variants_among_those_who_reached_the_split(store)
 
 
 def test_goal_from_the_events_table_and_immature_enrollments(store):
-    goal = GoalFact("events", "occurred_at", name_column="name", name="review.submitted")
-    report = _report(store, goal="review.submitted", goal_fact=goal)
+    report = _report(store, goal="review.submitted")
     total = sum(a.converted for a in report.arms)
     assert total == 1  # c00000 reviewed two days after entry; c00001's review came before entry
     late = _report(store, as_of=T0 + timedelta(days=WINDOW + 20))

@@ -31,7 +31,16 @@ from aftersales.entrypoints.api.middleware import (
     ServerErrorMiddleware,
 )
 from aftersales.entrypoints.api.problems import PROBLEM_JSON, install_handlers
-from aftersales.entrypoints.api.routers import analytics, enrollments, events, health, profiles, segments, webhooks
+from aftersales.entrypoints.api.routers import (
+    analytics,
+    enrollments,
+    events,
+    health,
+    journey_reports,
+    profiles,
+    segments,
+    webhooks,
+)
 from aftersales.entrypoints.api.routers import journeys as journey_routes
 from aftersales.entrypoints.api.routers import messages as message_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
@@ -116,6 +125,7 @@ def create_app(
     app.include_router(segments.router)
     app.include_router(message_routes.router)
     app.include_router(journey_routes.router)
+    app.include_router(journey_reports.router)
     app.include_router(enrollments.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(

@@ -42,10 +42,12 @@ from aftersales.core.experiments.analysis import AnalysisOptions
 from aftersales.core.experiments.corrections import Correction
 from aftersales.core.experiments.outcomes import order_outcomes
 from aftersales.core.experiments.summaries import MetricSpec, summary_statistics
+from aftersales.core.journeys import Journey, SplitStep, fact_source
+from aftersales.core.journeys.facts import EVENTS_TABLE
 from aftersales.services.analytical.experiments import ExperimentReport, analyze_summary
 from aftersales.services.ports import AnalyticalSource
 
-__all__ = ["ArmSummary", "GoalFact", "JourneyReport", "journey_report"]
+__all__ = ["ArmSummary", "GoalFact", "JourneyReport", "goal_fact", "journey_report"]
 
 HOLDOUT = "holdout"
 JOURNEY = "journey"
@@ -61,6 +63,16 @@ class GoalFact:
     time_column: str
     name_column: str | None = None
     name: str | None = None
+
+
+def goal_fact(name: str) -> GoalFact:
+    """Where the goal ``name`` is counted: the journey fact catalogue's table and time column (an
+    order for ``order.placed``, a delivery for ``order.delivered``, ...), else the events table's rows
+    of that name."""
+    src = fact_source(name)
+    if src.table == EVENTS_TABLE:
+        return GoalFact(EVENTS_TABLE, src.time_column, name_column="name", name=name)
+    return GoalFact(src.table, src.time_column)
 
 
 @dataclass(frozen=True)
@@ -217,42 +229,40 @@ def _compare(
 def journey_report(
     source: AnalyticalSource,
     exposures: pa.Table,
+    journey: Journey,
     *,
-    journey: str,
-    goal: str,
-    goal_fact: GoalFact,
-    window_days: int,
-    holdout_share: float,
-    splits: Mapping[str, Mapping[str, float]],
     as_of: datetime,
+    window_days: int | None = None,
     correction: Correction = "holm",
     alpha: float = 0.05,
     include_immature: bool = False,
 ) -> JourneyReport:
-    """The journey's report from its enrollments (``exposures``: customer_id, arm, variants_json,
-    entered_at) and the store's orders and facts in ``source``.
+    """The report of ``journey`` from its enrollments (``exposures``: customer_id, arm, variants_json,
+    entered_at) and the store's orders and facts in ``source``, as of ``as_of``.
 
-    ``splits`` maps each split step's id to its variants' weights (the SRM check's expected shares).
+    The goal, its window (default: the goal's ``within``), the holdout share and each split's
+    weights (the SRM check's expected shares) come from the journey's definition.
     """
-    if window_days <= 0:
+    window = window_days if window_days is not None else max(1, journey.goal.within.days)
+    if window <= 0:
         raise ValidationError("the report window must be at least one day")
+    goal = journey.goal.event
+    target = goal_fact(goal)
     options = AnalysisOptions(correction=correction, alpha=alpha, lower_is_better=frozenset({"churned"}))
-    frame, immature = _exposures(exposures, as_of, timedelta(days=window_days), include_immature)
+    frame, immature = _exposures(exposures, as_of, timedelta(days=window), include_immature)
     notes = []
     if immature and not include_immature:
-        notes.append(f"{immature} enrollments entered less than {window_days} days before {as_of:%Y-%m-%d}: left out")
+        notes.append(f"{immature} enrollments entered less than {window} days before {as_of:%Y-%m-%d}: left out")
     arm_frame = frame.assign(variant=frame["arm"])
+    share = journey.holdout
     arms, holdout = _compare(
-        source,
-        arm_frame,
-        goal_fact,
-        window_days,
-        {HOLDOUT: holdout_share, JOURNEY: 1.0 - holdout_share},
-        HOLDOUT,
-        options,
+        source, arm_frame, target, window, {HOLDOUT: share, JOURNEY: 1.0 - share}, HOLDOUT, options
     )
     if holdout is None and not frame.empty:
         notes.append("no holdout customers to compare with (holdout share 0, or none matured yet)")
+    splits = {
+        step.id: {v.name: v.weight for v in step.variants} for step in journey.steps if isinstance(step, SplitStep)
+    }
     split_reports: dict[str, tuple[tuple[ArmSummary, ...], ExperimentReport | None]] = {}
     in_journey = frame[frame["arm"] == JOURNEY]
     chosen = in_journey["variants_json"].map(lambda s: json.loads(s) if isinstance(s, str) and s else {})
@@ -260,13 +270,13 @@ def journey_report(
         variant = chosen.map(lambda v, step=step: v.get(step))
         reached = in_journey.assign(variant=variant)[variant.notna()]
         control = "control" if "control" in weights else next(iter(weights))
-        split_reports[step] = _compare(source, reached, goal_fact, window_days, weights, control, options)
+        split_reports[step] = _compare(source, reached, target, window, weights, control, options)
     return JourneyReport(
-        journey=journey,
+        journey=journey.name,
         goal=goal,
-        window_days=window_days,
+        window_days=window,
         as_of=as_of,
-        holdout_share=holdout_share,
+        holdout_share=share,
         matured=len(frame),
         immature=immature,
         arms=arms,

@@ -41,7 +41,16 @@ from aftersales.services.analytical import metrics as metrics_service
 from aftersales.services.analytical import scores
 from aftersales.services.ports import UnitOfWorkFactory
 
-__all__ = ["ANALYTICS_CONCURRENCY", "RETRY_AFTER_S", "AnalyticsSlots", "analytics_slots", "router"]
+__all__ = [
+    "ANALYTICS_CONCURRENCY",
+    "BUSY",
+    "RETRY_AFTER_S",
+    "AnalyticsSlots",
+    "analytics_slots",
+    "busy_response",
+    "plain_json",
+    "router",
+]
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 reader = [Depends(require_scope("read"))]
@@ -86,7 +95,8 @@ def analytics_slots(app: FastAPI) -> AnalyticsSlots:
         return slots
 
 
-def _busy(request: Request) -> Response:
+def busy_response(request: Request) -> Response:
+    """The 429 problem an analytics request gets when every slot is taken (with Retry-After)."""
     body = problem_body(
         429,
         f"{ANALYTICS_CONCURRENCY} analytics requests are already running; retry later",
@@ -96,12 +106,12 @@ def _busy(request: Request) -> Response:
     return Response(body, status_code=429, media_type=PROBLEM_JSON, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """JSON-ready: NaN and infinities as null, numpy scalars as Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain_json(v) for v in value]
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -150,7 +160,7 @@ def metrics(
     today = datetime.now(ZoneInfo(tz)).date()
     with analytics_slots(request.app).slot() as free:
         if not free:
-            return _busy(request)
+            return busy_response(request)
         try:
             with request.app.state.plane.open_source() as src:
                 if names:
@@ -162,7 +172,7 @@ def metrics(
         except ValidationError as exc:
             raise _in_query(exc) from exc
     periods = [{**asdict(p), "last_day": p.last_day, "label": p.label} for p in result.periods]
-    return {"data": _plain(result.records), "errors": result.errors, "periods": periods, "caption": result.caption}
+    return {"data": plain_json(result.records), "errors": result.errors, "periods": periods, "caption": result.caption}
 
 
 @router.get(
@@ -173,7 +183,7 @@ def customer_scores(
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:
     """The customer's stored CLV score and churn-risk tier from the last refresh (404 when none)."""
-    return _plain(asdict(scores.customer_scores(uow, customer_id)))
+    return plain_json(asdict(scores.customer_scores(uow, customer_id)))
 
 
 @router.get("/scores", response_model=ScorePage, dependencies=reader, summary="List stored scores")
@@ -184,7 +194,7 @@ def list_scores(
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:
     """Stored scores in customer_id order, optionally of one risk tier (cursor pagination)."""
-    return _plain(scores.scores_page(uow, risk_tier=risk_tier, limit=limit, cursor=cursor))
+    return plain_json(scores.scores_page(uow, risk_tier=risk_tier, limit=limit, cursor=cursor))
 
 
 @router.post(
@@ -208,8 +218,8 @@ def refresh(request: Request, body: RefreshIn | None = None, uow: UnitOfWorkFact
     )
     with analytics_slots(request.app).slot() as free:
         if not free:
-            return _busy(request)
+            return busy_response(request)
         result = bootstrap.refresh_scores(request.app.state.plane.url, uow=uow, options=options)
     if result.webhooks_queued:
         request.app.state.plane.dispatcher.wake()
-    return _plain(result.as_dict())
+    return plain_json(result.as_dict())

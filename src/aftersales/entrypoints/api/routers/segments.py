@@ -18,13 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from starlette.responses import Response
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.segments import DefinitionError
 from aftersales.entrypoints.api.deps import get_uow, require_scope
-from aftersales.entrypoints.api.problems import PROBLEM_JSON, problem_body
-from aftersales.entrypoints.api.routers.analytics import RETRY_AFTER_S, analytics_slots
+from aftersales.entrypoints.api.routers.analytics import analytics_slots, busy_response
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.operational import segments
 from aftersales.services.ports import UnitOfWorkFactory
@@ -156,18 +154,13 @@ def list_segments(limit: PageLimit = 100, cursor: PageCursor = None, uow: UnitOf
     return {"items": [_out(s) for s in page["items"]], "next_cursor": page["next_cursor"]}
 
 
-def _busy(request: Request) -> Response:
-    body = problem_body(429, "the analytics requests running use every slot; retry later", instance=request.url.path)
-    return Response(body, status_code=429, media_type=PROBLEM_JSON, headers={"Retry-After": str(RETRY_AFTER_S)})
-
-
 @router.post("/segments/preview", response_model=PreviewOut, dependencies=reader, summary="Preview a definition")
 def preview(body: PreviewIn, request: Request) -> Any:
     """Count the members of a definition on the store's profiles and return the first `limit` of them
     (with the fields the definition reads). Nothing is saved."""
     with analytics_slots(request.app).slot() as free:
         if not free:
-            return _busy(request)
+            return busy_response(request)
         try:
             with request.app.state.plane.open_source() as src:
                 result = segments.preview(
