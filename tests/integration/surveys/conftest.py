@@ -84,3 +84,52 @@ def store(store_url: str) -> Iterator[Store]:
     s.seed()
     yield s
     engine.dispose()
+
+
+@dataclass
+class Site:
+    """The API app (with the survey pages) on a real uvicorn server on loopback, on the store."""
+
+    url: str
+    store: Store
+
+    def client(self) -> Any:
+        import httpx
+
+        return httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+
+
+@pytest.fixture
+def site(store: Store) -> Iterator[Site]:
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from aftersales import bootstrap
+    from aftersales.config import Settings
+    from aftersales.entrypoints.api import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    plane = bootstrap.service_plane(store.url)
+    app = create_app(Settings(database_url=store.url, secret_key=KEY.decode(), public_url=url), plane=plane)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    store.links = SurveyLinks(KEY, url)
+    try:
+        yield Site(url, store)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        plane.close()

@@ -46,6 +46,7 @@ from aftersales.entrypoints.api.routers import messages as message_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
 from aftersales.entrypoints.web import pages as web_pages
+from aftersales.entrypoints.web import surveys as web_surveys
 from aftersales.services.operational import idempotency
 from aftersales.services.operational.webhooks import RetryPolicy
 
@@ -137,6 +138,8 @@ def create_app(
     )
     app.add_middleware(AuthMiddleware, uow=plane.uow)
     app.add_middleware(web_pages.PublicPages, pages=web_pages.pages_app(plane.uow, _link_signer(plane, settings)))
+    survey_pages = web_surveys.survey_pages_app(plane.uow, _survey_links(plane, settings))
+    app.add_middleware(web_surveys.SurveyPages, pages=survey_pages)
     app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(AccessLogMiddleware)
@@ -150,6 +153,13 @@ def _link_signer(plane: bootstrap.ServicePlane, settings: Settings) -> Any:
     from aftersales.bootstrap.delivery import link_signer
 
     return lambda: link_signer(plane.uow, settings)
+
+
+def _survey_links(plane: bootstrap.ServicePlane, settings: Settings) -> Any:
+    """The survey link signer, made on first use (the same key as the e-mail links)."""
+    from aftersales.bootstrap.surveys import survey_links
+
+    return lambda: survey_links(plane.uow, settings)
 
 
 def _journey_worker(plane: bootstrap.ServicePlane, settings: Settings) -> Any:

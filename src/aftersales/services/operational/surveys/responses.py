@@ -9,8 +9,8 @@ with what is stored, so a partly answered survey resumes where it stopped.
 
 **Refusals** raise, storing nothing: :class:`~aftersales.core.errors.TokenError` with ``reason``
 ``expired`` for an expired link, any other reason (``malformed``, ``bad_signature``,
-``wrong_purpose``, ``foreign``) for an invalid one, and :class:`~aftersales.core.errors.ConflictError`
-when the survey is closed or the answer can no longer change ("already answered").
+``wrong_purpose``, ``foreign``) for an invalid one, and :class:`SurveyClosed` (a ``ConflictError``) when the survey
+is archived (``closed``) or the answer can no longer change (``answered``).
 
 **Answers** of NPS, CSAT and CES surveys are the contract's ``survey_responses`` rows of one response
 (``rsp_`` + the send's hash): the headline as ``overall`` (with the comment) and one row per answered
@@ -45,11 +45,20 @@ from aftersales.services.operational.surveys.links import SurveyLinks
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_surveys import ReviewRecord, SendRecord
 
-__all__ = ["REVIEW_SUBMITTED", "Page", "open_page", "submit_page"]
+__all__ = ["REVIEW_SUBMITTED", "Page", "SurveyClosed", "open_page", "submit_page"]
 
 REVIEW_SUBMITTED = "review.submitted"
 RESPONDED, UPDATED = RESOURCE_EVENTS["survey_responses"]
 Form = Mapping[str, Sequence[str]]
+
+
+class SurveyClosed(ConflictError):
+    """The link is valid but takes no answer: ``reason`` is ``answered`` (the edit window since the
+    first answer has passed) or ``closed`` (the survey is archived)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -100,10 +109,10 @@ def _checked_send(u: UnitOfWork, link: SurveyLink, now: datetime, lock: bool) ->
         raise TokenError("the link does not belong to a survey sent from here", "foreign")
     record = u.surveys.get_survey(send.survey_id)
     if record is None or record.status != "active":
-        raise ConflictError("this survey is closed")
+        raise SurveyClosed("this survey is closed", "closed")
     survey = survey_version(u, send.survey_id, send.version)
     if is_closed(survey, send.first_answered_at, now):
-        raise ConflictError("this survey was already answered")
+        raise SurveyClosed("this survey was already answered", "answered")
     return send, survey
 
 
