@@ -108,18 +108,19 @@ class LoyaltyRepository(Protocol):
         """Insert a version (``ConflictError`` when another apply took that version first)."""
         ...
 
-    def existing_customers(self, ids: Sequence[str]) -> set[str]:
-        """Those of ``ids`` that are customers of the store."""
-        ...
-
-    def lock_members(self, ids: Sequence[str], at: datetime) -> None:
-        """Create the missing member rows (joined at ``at``; each id must be a customer) and lock all
-        of them until the transaction ends: ``SELECT ... FOR UPDATE`` in id order on PostgreSQL; on
-        SQLite the write takes the database's write lock, which serialises writers. Call it before
-        reading anything the decision depends on."""
+    def lock_members(self, ids: Sequence[str], at: datetime) -> set[str]:
+        """Create the missing member rows of those ids that are customers (joined at ``at``) and lock
+        them until the transaction ends: ``SELECT ... FOR UPDATE`` in id order on PostgreSQL; on
+        SQLite the insert takes the database's write lock, which serialises writers. Returns the ids
+        locked (ids that are no customer are left out). Call it before reading anything the decision
+        depends on."""
         ...
 
     def member(self, member_id: str) -> MemberRecord | None: ...
+
+    def members(self, member_ids: Sequence[str]) -> dict[str, MemberRecord]:
+        """The member rows of these ids (those that exist)."""
+        ...
 
     def entries(self, member_ids: Sequence[str]) -> dict[str, list[Entry]]:
         """Every stored row of these members, in the order written (members without rows are absent)."""

@@ -100,3 +100,24 @@ def test_settling_late_writes_the_same_rows_as_settling_on_time(raw_orders, mome
         on_time.process(day(m))
     on_time.process(day(600))
     assert sorted(late.rows, key=lambda r: (r.key, r.line)) == sorted(on_time.rows, key=lambda r: (r.key, r.line))
+
+
+money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
+factor = st.decimals(min_value=0, max_value=100, places=3, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(money, factor, factor, st.lists(st.tuples(st.sampled_from(["a", "b", None]), money), max_size=5))
+def test_order_points_equal_the_floor_of_the_exact_rational(revenue, per_unit, tier, lines) -> None:
+    from fractions import Fraction
+    from math import floor
+
+    from aftersales.core.loyalty import order_points
+
+    p = program(earn={"points_per_unit": str(per_unit), "category_multipliers": {"a": "2.5", "b": "0.125"}})
+    o = order("o", 0, revenue, lines=tuple(lines))
+    weights = [(Fraction(a), Fraction(p.multiplier(c))) for c, a in lines if a > 0]
+    total = sum(a for a, _ in weights)
+    share = sum(a * m for a, m in weights) / total if total else Fraction(1)
+    expected = floor(Fraction(per_unit) * Fraction(tier) * Fraction(revenue) * share) if revenue > 0 else 0
+    assert order_points(p, o, tier) == expected

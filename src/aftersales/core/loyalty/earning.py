@@ -9,8 +9,8 @@ the member's tier multiplier just before the order::
 
 so the revenue is shared among categories by the lines' weights (an order-level discount lowers every
 category alike), and an order without lines earns ``floor(u * k * R)``. The arithmetic is exact
-(fractions), and only the result is rounded down. An order in another currency than the program's
-earns nothing (no conversion is guessed).
+(decimals wide enough to hold every product), and only the result is rounded down. An order in
+another currency than the program's earns nothing (no conversion is guessed).
 
 >>> from datetime import UTC, datetime
 >>> from decimal import Decimal
@@ -24,11 +24,9 @@ earns nothing (no conversion is guessed).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
-from fractions import Fraction
+from decimal import ROUND_FLOOR, Context, Decimal
 
 from aftersales.core.loyalty.program import Program
 
@@ -82,12 +80,23 @@ class BonusFact:
         return f"bonus:{self.kind}:{self.ref}"
 
 
+_EXACT = Context(prec=200, rounding=ROUND_FLOOR)  # wide enough that no product of the inputs is rounded
+
+
 def order_points(program: Program, order: OrderFacts, tier_multiplier: Decimal) -> int:
-    """The points ``order`` earns at a tier multiplier (module docstring's formula)."""
+    """The points ``order`` earns at a tier multiplier (module docstring's formula).
+
+    Decimal products of the inputs are exact at 200 digits; the one division is an integer division
+    of positive numbers, i.e. the floor, so the result equals the exact rational's floor."""
     if order.currency != program.currency or order.revenue <= 0:
         return 0
-    weights = [(Fraction(amount), Fraction(program.multiplier(cat))) for cat, amount in order.lines if amount > 0]
-    total = sum((a for a, _ in weights), Fraction(0))
-    share = sum((a * m for a, m in weights), Fraction(0)) / total if total > 0 else Fraction(1)
-    exact = Fraction(program.points_per_unit) * Fraction(tier_multiplier) * Fraction(order.revenue) * share
-    return math.floor(exact)
+    c = _EXACT
+    base = c.multiply(c.multiply(program.points_per_unit, tier_multiplier), order.revenue)
+    total = weighted = Decimal(0)
+    for category, amount in order.lines:
+        if amount > 0:
+            total = c.add(total, amount)
+            weighted = c.add(weighted, c.multiply(amount, program.multiplier(category)))
+    if total > 0:
+        return int(c.divide_int(c.multiply(base, weighted), total))
+    return int(c.to_integral_value(base))

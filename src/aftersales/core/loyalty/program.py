@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from aftersales.core.errors import FieldError, ValidationError
@@ -49,6 +50,7 @@ SHOWN = 10  # problems named in the message (all are in ``errors``)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_DAYS = 36_500
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,13 @@ class Program:
     tiers: Tiers = field(default_factory=Tiers)
     rewards: tuple[Reward, ...] = ()
 
+    @cached_property
+    def _multipliers(self) -> dict[str, Decimal]:
+        return dict(self.category_multipliers)
+
     def multiplier(self, category: str | None) -> Decimal:
         """The earn multiplier of a product category (1 when the program names none)."""
-        return dict(self.category_multipliers).get(category or "", Decimal(1))
+        return self._multipliers.get(category or "", _ONE)
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.rewards if r.reward_id == reward_id), None)

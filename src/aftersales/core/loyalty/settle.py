@@ -31,56 +31,85 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from aftersales.core.errors import ValidationError
 from aftersales.core.loyalty.earning import BonusFact, OrderFacts, order_points
-from aftersales.core.loyalty.entries import Entry, Lot, lots_of
+from aftersales.core.loyalty.entries import Entry, Lot
 from aftersales.core.loyalty.ledger import detail_json, draw
 from aftersales.core.loyalty.program import Program
-from aftersales.core.loyalty.tiers import qualifying_spans, tier_at
+from aftersales.core.loyalty.tiers import Span, tier_at
 
 __all__ = ["settle"]
 
 _EARN, _RELEASE, _REVERSE, _EXPIRE = range(4)  # order of rows due at the same instant
 
 
+class _Acc:
+    """A lot's running counters while settling (mutable: rows are added one by one)."""
+
+    __slots__ = ("expired", "expires_at", "kind", "locked", "lot_id", "occurred_at", "points", "remaining", "source")
+
+    def __init__(self, first: Entry) -> None:
+        self.lot_id, self.kind, self.source = first.lot_id, first.kind, first.source
+        self.occurred_at, self.expires_at, self.points = first.occurred_at, first.expires_at, first.points
+        self.remaining = self.locked = self.expired = 0
+
+    def frozen(self) -> Lot:
+        return Lot(self.lot_id, self.kind, self.source, self.occurred_at, self.expires_at, self.points,
+                   self.remaining, self.locked, self.expired)  # fmt: skip
+
+    def expired_by(self, at: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= at
+
+
 @dataclass
 class _Work:
-    """The ledger being extended: existing rows, new rows, the keys written, the lots."""
+    """The ledger being extended: new rows, the keys written, the lots, the qualifying spans."""
 
     program: Program
     member_id: str
-    rows: list[Entry]
     new: list[Entry] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
-    lots: dict[str, Lot] = field(default_factory=dict)
+    lots: dict[str, _Acc] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
+    earned: dict[str, int] = field(default_factory=dict)  # source -> index of its span
+    details: dict[str, str | None] = field(default_factory=dict)  # tier -> the earn rows' detail
 
-    def add(self, rows: Sequence[Entry]) -> None:
+    def add(self, rows: Sequence[Entry], *, new: bool = True) -> None:
+        window = timedelta(days=self.program.tiers.window_days)
         for r in rows:
             if r.creates_lot:
-                self.lots[r.lot_id] = Lot(r.lot_id, r.kind, r.source, r.occurred_at, r.expires_at, r.points, 0, 0, 0)
-            lot = self.lots[r.lot_id]
-            expired = lot.expired - r.points if r.kind == "expire" else lot.expired
-            self.lots[r.lot_id] = replace(lot, remaining=lot.remaining + r.points, locked=lot.locked + r.locked,
-                                          expired=expired)  # fmt: skip
-        self.rows.extend(rows)
-        self.new.extend(rows)
+                self.lots[r.lot_id] = _Acc(r)
+            acc = self.lots.get(r.lot_id)
+            if acc is None:  # rows drawing on a lot that was never created: the ledger is corrupt
+                raise ValidationError(f"ledger rows draw on an unknown lot {r.lot_id!r}")
+            acc.remaining += r.points
+            acc.locked += r.locked
+            if r.kind == "expire":
+                acc.expired -= r.points
+            elif r.kind == "earn":  # the tier window's spans (tiers.qualifying_spans, kept as rows arrive)
+                self.earned[r.source or r.key] = len(self.spans)
+                self.spans.append(Span(r.occurred_at, r.occurred_at + window, r.points))
+            elif r.kind == "reverse" and r.source in self.earned:
+                i = self.earned[r.source]
+                self.spans[i] = replace(self.spans[i], end=min(self.spans[i].end, r.occurred_at))
+        if new:
+            self.new.extend(rows)
         self.keys.update(r.key for r in rows)
-
-    def lot(self, lot_id: str) -> Lot | None:
-        return self.lots.get(lot_id)
 
 
 def _earn(w: _Work, order: OrderFacts, due: list[Any]) -> None:
     p = w.program
-    level = tier_at(p.tiers, qualifying_spans(w.rows, p.tiers.window_days), order.ordered_at, before=True)
+    level = tier_at(p.tiers, w.spans, order.ordered_at, before=True)
     points = order_points(p, order, level.earn_multiplier)
     if points <= 0:
         return
     at = order.ordered_at
     until = at + timedelta(days=p.expiry_days) if p.expiry_days else None
-    detail = detail_json(tier=level.name, multiplier=str(level.earn_multiplier))
-    rows = [Entry(w.member_id, order.key, 0, "earn", points, 0, order.key, at, until, order.key, detail)]
+    if level.name not in w.details:
+        w.details[level.name] = detail_json(tier=level.name, multiplier=str(level.earn_multiplier))
+    rows = [Entry(w.member_id, order.key, 0, "earn", points, 0, order.key, at, until, order.key, w.details[level.name])]
     if p.return_window_days > 0:
-        release = detail_json(until=order.release_at(p.return_window_days).isoformat())
+        release = f'{{"until":"{order.release_at(p.return_window_days).isoformat()}"}}'  # detail_json's form
         rows.append(
             Entry(w.member_id, f"{order.key}:lock", 0, "lock", 0, points, order.key, at, None, order.key, release)
         )
@@ -90,18 +119,18 @@ def _earn(w: _Work, order: OrderFacts, due: list[Any]) -> None:
 
 
 def _release(w: _Work, order: OrderFacts, at: datetime) -> None:
-    lot = w.lot(order.key)
+    lot = w.lots.get(order.key)
     if lot is None or lot.locked <= 0 or lot.expired_by(at):
         return
     w.add([Entry(w.member_id, f"{order.key}:release", 0, "release", 0, -lot.locked, order.key, at, None, order.key)])
 
 
 def _reverse(w: _Work, order: OrderFacts, at: datetime) -> None:
-    lot = w.lot(order.key)
+    lot = w.lots.get(order.key)
     if lot is None:
         return  # it never earned (no points, another currency)
     spent = lot.points - lot.remaining - lot.expired  # what was redeemed from this lot: take it elsewhere
-    taken = draw(w.lots.values(), spent, at, skip=lot.lot_id) if spent > 0 else []
+    taken = draw([x.frozen() for x in w.lots.values()], spent, at, skip=lot.lot_id) if spent > 0 else []
     unrecovered = spent - sum(n for _, n in taken) or None
     key = f"{order.key}:reverse"
     rows = [
@@ -124,7 +153,7 @@ def _bonus(w: _Work, fact: BonusFact, due: list[Any]) -> None:
 
 
 def _expire(w: _Work, lot_id: str, at: datetime) -> None:
-    lot = w.lot(lot_id)
+    lot = w.lots.get(lot_id)
     key = f"expire:{lot_id}"
     if lot is None or lot.remaining <= 0 or key in w.keys:
         return
@@ -140,8 +169,8 @@ def settle(
     now: datetime,
 ) -> list[Entry]:
     """The rows due by ``now`` and not yet written (module docstring), in time order."""
-    w = _Work(program, member_id, list(entries), keys={e.key for e in entries})
-    w.lots = lots_of(w.rows)
+    w = _Work(program, member_id)
+    w.add(entries, new=False)
     due: list[Any] = []  # (time, order of kinds, key, 0, action, subject): keys break ties, never subjects
     for o in {o.order_id: o for o in orders}.values():  # an order listed twice is one order
         if o.ordered_at > now:
@@ -157,7 +186,7 @@ def settle(
     for b in bonuses:
         if b.at <= now and b.key not in w.keys:
             due.append((b.at, _EARN, b.key, 1, "bonus", b))
-    for lot in w.lots.values():
+    for lot in list(w.lots.values()):
         if lot.expires_at is not None and lot.expires_at <= now and f"expire:{lot.lot_id}" not in w.keys:
             due.append((lot.expires_at, _EXPIRE, lot.lot_id, 0, "expire", lot.lot_id))
     heapq.heapify(due)

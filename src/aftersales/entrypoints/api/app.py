@@ -42,6 +42,7 @@ from aftersales.entrypoints.api.routers import (
     webhooks,
 )
 from aftersales.entrypoints.api.routers import journeys as journey_routes
+from aftersales.entrypoints.api.routers import loyalty as loyalty_routes
 from aftersales.entrypoints.api.routers import messages as message_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
@@ -128,6 +129,7 @@ def create_app(
     app.include_router(journey_routes.router)
     app.include_router(journey_reports.router)
     app.include_router(enrollments.router)
+    app.include_router(loyalty_routes.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
         IdempotencyMiddleware,

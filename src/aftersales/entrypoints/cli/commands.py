@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys_run",
     "journeys_report",
     "worker",
+    "loyalty",
 )
 
 

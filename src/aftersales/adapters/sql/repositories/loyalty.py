@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,9 +33,11 @@ from aftersales.adapters.sql.loyalty_tables import (
     loyalty_tier_changes,
 )
 from aftersales.adapters.sql.repositories.events import sqlite_utc_text
+from aftersales.adapters.sql.repositories.loyalty_facts import StoreFacts
 from aftersales.adapters.sql.tables import TABLES
+from aftersales.adapters.sql.types import UTCDateTime
 from aftersales.core.errors import ConflictError
-from aftersales.core.loyalty import BonusFact, Entry, LedgerTotals, OrderFacts
+from aftersales.core.loyalty import Entry, LedgerTotals
 from aftersales.services.ports_loyalty import (
     HistoryRow,
     MemberFacts,
@@ -63,12 +64,39 @@ _COLS = (
     "member_id", "op_key", "line", "kind", "points", "locked", "lot_id", "occurred_at", "expires_at", "source",
     "detail", "program_version", "recorded_at",
 )  # fmt: skip
-_PG_ADD = (
+_STAGED = ", ".join(_COLS[:11])
+_PG_STAGE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS loyalty_entries_stage (seq int, member_id text, op_key text, line int, "
+    "kind text, points bigint, locked bigint, lot_id text, occurred_at timestamptz, expires_at timestamptz, "
+    "source text, detail text) ON COMMIT DELETE ROWS"
+)
+_PG_COPY = f"COPY loyalty_entries_stage (seq, {_STAGED}) FROM STDIN (FORMAT BINARY)"
+_PG_TYPES = (
+    "int4",
+    "text",
+    "text",
+    "int4",
+    "text",
+    "int8",
+    "int8",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "text",
+)
+_PG_MOVE = (  # in the order settled, so entry ids follow each member's history
+    f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) SELECT {_STAGED}, %s::int, %s::timestamptz "
+    "FROM loyalty_entries_stage ORDER BY seq ON CONFLICT DO NOTHING"
+)
+_PG_ADD = (  # a few rows (a redemption): one statement, the columns as arrays
     f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) "
     "SELECT u.*, %s::int, %s::timestamptz FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::bigint[], "
     "%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[]) AS u "
     "ON CONFLICT DO NOTHING"
 )
+FEW = 100  # rows up to which one INSERT beats COPY into the staging table and moving them
+_PG_ENTRIES = f"SELECT {_STAGED} FROM loyalty_entries WHERE member_id = ANY(%s) ORDER BY entry_id"
 _SQLITE_ADD = (
     f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))}) ON CONFLICT DO NOTHING"
 )
@@ -104,52 +132,72 @@ class SqlLoyaltyRepository:
 
     # -- members -------------------------------------------------------------------------------
 
-    def existing_customers(self, ids: Sequence[str]) -> set[str]:
+    def lock_members(self, ids: Sequence[str], at: datetime) -> set[str]:
         c = TABLES["customers"].c
-        found: set[str] = set()
-        for i in range(0, len(ids), CHUNK):
-            q = select(c.customer_id).where(c.customer_id.in_(list(ids[i : i + CHUNK])))
-            found.update(r[0] for r in self._conn.execute(q))
-        return found
-
-    def lock_members(self, ids: Sequence[str], at: datetime) -> None:
         ordered = sorted(set(ids))
+        locked: set[str] = set()
         for i in range(0, len(ordered), CHUNK):
             chunk = ordered[i : i + CHUNK]
-            self._conn.execute(
-                self._insert(M).on_conflict_do_nothing(), [{"member_id": m, "joined_at": at} for m in chunk]
-            )
-            if self._pg:
-                q = select(M.c.member_id).where(M.c.member_id.in_(chunk)).order_by(M.c.member_id).with_for_update()
-                self._conn.execute(q).all()
+            known = select(c.customer_id, literal(at, UTCDateTime())).where(c.customer_id.in_(chunk))
+            self._conn.execute(self._insert(M).from_select(["member_id", "joined_at"], known).on_conflict_do_nothing())
+            q = select(M.c.member_id).where(M.c.member_id.in_(chunk)).order_by(M.c.member_id)
+            locked.update(r[0] for r in self._conn.execute(q.with_for_update() if self._pg else q))
+        return locked
 
     def member(self, member_id: str) -> MemberRecord | None:
-        row = self._conn.execute(select(M).where(M.c.member_id == member_id)).mappings().first()
-        return MemberRecord(**row) if row else None
+        return self.members([member_id]).get(member_id)
+
+    def members(self, member_ids: Sequence[str]) -> dict[str, MemberRecord]:
+        out: dict[str, MemberRecord] = {}
+        for i in range(0, len(member_ids), CHUNK):
+            q = select(M).where(M.c.member_id.in_(list(member_ids[i : i + CHUNK])))
+            out.update((r["member_id"], MemberRecord(**r)) for r in self._conn.execute(q).mappings().all())
+        return out
 
     # -- entries -------------------------------------------------------------------------------
 
     def entries(self, member_ids: Sequence[str]) -> dict[str, list[Entry]]:
         out: dict[str, list[Entry]] = {}
         for i in range(0, len(member_ids), CHUNK):
-            q = select(E).where(E.c.member_id.in_(list(member_ids[i : i + CHUNK]))).order_by(E.c.entry_id)
-            for r in self._conn.execute(q):
+            chunk = list(member_ids[i : i + CHUNK])
+            if self._pg:  # the driver's rows: SQLAlchemy's result processing cost more than the query here
+                with self._raw().cursor() as cur:
+                    cur.execute(_PG_ENTRIES, (chunk,))
+                    for r in cur.fetchall():
+                        at, until = r[7].astimezone(UTC), r[8].astimezone(UTC) if r[8] is not None else None
+                        out.setdefault(r[0], []).append(
+                            Entry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], at, until, r[9], r[10])
+                        )
+                continue
+            q = select(E).where(E.c.member_id.in_(chunk)).order_by(E.c.entry_id)
+            for r in self._conn.execute(q).all():
                 out.setdefault(r.member_id, []).append(_entry(r))
         return out
+
+    def _raw(self) -> Any:
+        return self._conn.connection.dbapi_connection
 
     def add_entries(self, entries: Sequence[Entry], program_version: int | None, recorded_at: datetime) -> int:
         if not entries:
             return 0
-        raw: Any = self._conn.connection.dbapi_connection
-        if self._pg:
-            added = 0
+        raw = self._raw()
+        if self._pg and len(entries) <= FEW:
+            columns = [[e.member_id for e in entries], [e.key for e in entries]]
+            columns += [[getattr(e, name) for e in entries] for name in _COLS[2:11]]
             with raw.cursor() as cur:
-                for i in range(0, len(entries), CHUNK):
-                    chunk = entries[i : i + CHUNK]
-                    columns = [[getattr(e, name) for e in chunk] for name in _COLS[:11] if name != "op_key"]
-                    columns.insert(1, [e.key for e in chunk])
-                    cur.execute(_PG_ADD, (program_version, recorded_at, *columns))
-                    added += int(cur.rowcount)
+                cur.execute(_PG_ADD, (program_version, recorded_at, *columns))
+                return int(cur.rowcount)
+        if self._pg:
+            with raw.cursor() as cur:
+                cur.execute(_PG_STAGE)
+                with cur.copy(_PG_COPY) as copy:
+                    copy.set_types(_PG_TYPES)
+                    for seq, e in enumerate(entries):
+                        copy.write_row((seq, e.member_id, e.key, e.line, e.kind, e.points, e.locked, e.lot_id,
+                                        e.occurred_at, e.expires_at, e.source, e.detail))  # fmt: skip
+                cur.execute(_PG_MOVE, (program_version, recorded_at))
+                added = int(cur.rowcount)
+                cur.execute("TRUNCATE loyalty_entries_stage")
             return added
         before = raw.total_changes  # executemany's rowcount is unreliable on SQLite
         when = sqlite_utc_text(recorded_at)
@@ -174,9 +222,8 @@ class SqlLoyaltyRepository:
         return RedemptionRecord(**row) if row else None
 
     def add_redemption(self, record: RedemptionRecord) -> None:
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(insert(R).values(**asdict(record)))
+        try:  # no savepoint: on a conflict the whole transaction is given up
+            self._conn.execute(insert(R).values(**asdict(record)))
         except IntegrityError:  # the same key, for another member, at the same moment
             raise ConflictError(f"the key {record.redemption_key!r} was used for another redemption") from None
 
@@ -215,76 +262,15 @@ class SqlLoyaltyRepository:
         row = self._conn.execute(select(U).order_by(U.c.run_at.desc()).limit(1)).mappings().first()
         return RunRecord(**row) if row else None
 
-    # -- facts ---------------------------------------------------------------------------------
-
-    def _bonus_sources(self, review_event: str | None) -> list[tuple[str, Any, Any, Any, Any]]:
-        """``(kind, table, id column, time column, extra conditions)`` of each bonus kind."""
-        s, g, ev = TABLES["survey_responses"], TABLES["product_registrations"], TABLES["events"]
-        return [
-            ("survey_answered", s, s.c.response_id, s.c.responded_at, ()),
-            ("product_registered", g, g.c.registration_id, g.c.registered_at, ()),
-            ("review_written", ev, ev.c.event_id, ev.c.occurred_at, (ev.c.name == (review_event or ""),)),
-        ]  # fmt: skip
+    # -- facts (loyalty_facts.py) -------------------------------------------------------------
 
     def member_ids(self, now: datetime, *, after: str | None, limit: int, review_event: str | None) -> list[str]:
-        o = ORDERS
-        parts = [select(o.c.customer_id).where(o.c.ordered_at <= now), select(M.c.member_id)]
-        for kind, table, _id, at, extra in self._bonus_sources(review_event):
-            if kind != "review_written" or review_event:
-                parts.append(select(table.c.customer_id).where(at <= now, *extra))
-        found: set[str] = set()
-        for part in parts:  # one keyset read per source (SQLite has no LIMIT inside a UNION's members)
-            column = part.selected_columns[0]
-            q = part.where(column.is_not(None)).distinct().order_by(column).limit(limit)
-            if after is not None:
-                q = q.where(column > after)
-            found.update(r[0] for r in self._conn.execute(q))
-        return sorted(found)[:limit]
+        return StoreFacts(self._conn).member_ids(now, after=after, limit=limit, review_event=review_event)
 
     def facts(
         self, member_ids: Sequence[str], now: datetime, *, bonuses: Sequence[str], review_event: str
     ) -> dict[str, MemberFacts]:
-        out: dict[str, MemberFacts] = {m: MemberFacts() for m in member_ids}
-        o, ln, p = ORDERS, LINES, PRODUCTS
-        for i in range(0, len(member_ids), CHUNK):
-            chunk = list(member_ids[i : i + CHUNK])
-            placed = select(o.c.order_id).where(o.c.customer_id.in_(chunk), o.c.ordered_at <= now)
-            lines: dict[str, list[tuple[str | None, Decimal]]] = {}
-            q = (
-                select(ln.c.order_id, p.c.category, ln.c.quantity, ln.c.unit_price, ln.c.discount)
-                .select_from(ln.outerjoin(p, p.c.product_id == ln.c.product_id))
-                .where(ln.c.order_id.in_(placed))
-            )
-            for r in self._conn.execute(q):
-                amount = Decimal(r.quantity or 0) * Decimal(r.unit_price or 0) - Decimal(r.discount or 0)
-                lines.setdefault(r.order_id, []).append((r.category, amount))
-            q = select(o).where(o.c.customer_id.in_(chunk), o.c.ordered_at <= now).order_by(o.c.ordered_at)
-            for r in self._conn.execute(q):
-                out[r.customer_id].orders.append(
-                    OrderFacts(
-                        r.order_id,
-                        r.customer_id,
-                        r.ordered_at,
-                        Decimal(r.revenue),
-                        r.currency or "USD",
-                        tuple(lines.get(r.order_id, ())),
-                        r.delivered_at,
-                        r.returned_at,
-                        r.cancelled_at,
-                        r.status or "placed",
-                    )
-                )
-            for kind, table, id_col, at, extra in self._bonus_sources(review_event):
-                if kind not in bonuses:
-                    continue
-                acts = (
-                    select(table.c.customer_id, id_col, func.min(at))
-                    .where(table.c.customer_id.in_(chunk), at <= now, *extra)
-                    .group_by(table.c.customer_id, id_col)
-                )
-                for member, ref, when in self._conn.execute(acts):
-                    out[member].bonuses.append(BonusFact(kind, str(ref), member, when))
-        return out
+        return StoreFacts(self._conn).facts(member_ids, now, bonuses=bonuses, review_event=review_event)
 
     # -- metrics -------------------------------------------------------------------------------
 

@@ -84,10 +84,10 @@ def _expiring(program: Program, member_id: str, rows: list[Entry], now: datetime
 
 def _batch(
     u: UnitOfWork, program: Program, version: int, ids: list[str], now: datetime, written: datetime
-) -> tuple[list[Entry], int, int]:
+) -> tuple[int, list[Entry], int, int]:
     kinds = [k for k in BONUS_KINDS if getattr(program.bonuses, k) > 0]
-    u.loyalty.lock_members(ids, now)
-    members = {m: u.loyalty.member(m) for m in ids}
+    ids = sorted(u.loyalty.lock_members(ids, now))  # a review event may name an unknown customer
+    members = u.loyalty.members(ids)
     ledgers = u.loyalty.entries(ids)
     facts = u.loyalty.facts(ids, now, bonuses=kinds, review_event=program.bonuses.review_event)
     new: list[Entry] = []
@@ -100,7 +100,7 @@ def _batch(
         added = settle(program, m, rows, f.orders, f.bonuses, now)
         new.extend(added)
         rows = [*rows, *added]
-        tiers[m], moved = _tiers(program, members[m], m, rows, now)
+        tiers[m], moved = _tiers(program, members.get(m), m, rows, now)
         changes.extend(moved)
         for c in moved:
             props = _props(tier=c.tier, previous_tier=c.previous_tier, qualifying_points=c.qualifying_points)
@@ -110,7 +110,7 @@ def _batch(
     u.loyalty.add_entries(new, version, written)
     u.loyalty.record_tiers(changes, tiers, written)
     announced = u.events.insert_new(events) if events else 0
-    return new, len(changes), announced
+    return len(ids), new, len(changes), announced
 
 
 def process(
@@ -136,15 +136,14 @@ def process(
             if not ids:
                 break
             after = ids[-1]
-            ids = sorted(u.loyalty.existing_customers(ids))  # a review event may name an unknown customer
-            new, moved, told = _batch(u, program, version, ids, now, datetime.now(UTC))
-        members += len(ids)
+            settled, new, moved, told = _batch(u, program, version, ids, now, datetime.now(UTC))
+        members += settled
         rows += len(new)
         by_kind.update(e.kind for e in new)
         tier_moves += moved
         announced += told
         if on_batch is not None:
-            on_batch(len(ids))
+            on_batch(settled)
     with uow() as u:
         u.loyalty.add_run(RunRecord(now, started, datetime.now(UTC), members, rows))
     return ProcessReport(now, version, members, rows, dict(by_kind), tier_moves, announced)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from aftersales.core.errors import FieldError, NotFoundError, ValidationError
@@ -56,12 +57,18 @@ def _view(record: ProgramRecord) -> ProgramView:
     )
 
 
+@lru_cache(maxsize=16)
+def _parsed(definition_json: str) -> Program:
+    """A stored canonical document as a program (frozen, so one parse serves every request)."""
+    return parse_program(json.loads(definition_json))
+
+
 def stored_program(u: UnitOfWork) -> tuple[Program, int]:
     """The current program and its version (:class:`NotFoundError` before the first apply)."""
     record = u.loyalty.current_program()
     if record is None:
         raise NotFoundError("no loyalty program yet: apply one (aftersales loyalty apply program.yaml)")
-    return parse_program(json.loads(record.definition_json)), record.version
+    return _parsed(record.definition_json), record.version
 
 
 def apply_program(uow: UnitOfWorkFactory, document: Any, *, clock: Clock | None = None) -> Applied:

@@ -67,9 +67,8 @@ def _check_key(key: str) -> str:
 
 def _locked_member(u: UnitOfWork, member_id: str, now: datetime) -> list[Entry]:
     """Lock the member (creating its row) and read its rows; :class:`NotFoundError` for an unknown customer."""
-    if not u.loyalty.existing_customers([member_id]):
+    if not u.loyalty.lock_members([member_id], now):
         raise NotFoundError(f"no customer {member_id!r}")
-    u.loyalty.lock_members([member_id], now)
     return u.loyalty.entries([member_id]).get(member_id, [])
 
 
