@@ -12,7 +12,8 @@ expiry and two tiers is applied, and then, timed:
   ``--samples`` random members, p50/p99; and the bare indexed sum of one member's points;
 * **liability**: ``loyalty.report`` (grouped sums over the whole ledger, pending expiry, tiers);
 * **redeem**: ``--threads`` threads (one connection each) redeeming for random members with points,
-  each with its own key, for ``--seconds``: redemptions per second and p50/p99 latency.
+  each with its own key, for ``--seconds``, paced at ``--rate`` per second and then unpaced:
+  redemptions per second and p50/p99 latency.
 
     .venv/bin/python bench/bench_loyalty.py [--customers 20000] [--pg URL-of-server] [--keep]
 """
@@ -83,6 +84,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--rate", type=float, default=200.0, help="Paced redemptions per second (0: as fast as possible).")
     ap.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     args = ap.parse_args()
 
@@ -141,20 +143,37 @@ def main() -> None:
     print(f"liability: {min(runs):.2f} s best of 3 ({r.points_held:,} points held, {r.liability} {r.currency}, "
           f"redemption rate {r.redemption_rate}, breakage {r.breakage:.3f}, tiers {r.tiers})")  # fmt: skip
 
-    rich = [m for m in members[: 20 * args.threads * 50]]
+    rich = members[: 20 * args.threads * 50]
+    for rate in [args.rate, 0.0] if args.rate else [0.0]:
+        _redeem(uow, clock, rich, args.threads, args.seconds, rate)
+    engine.dispose()
+    if not args.keep:
+        _drop(args.pg, args.database)
+
+
+def _redeem(uow: Any, clock: ManualClock, members: list[str], threads: int, seconds: float, rate: float) -> None:
+    """Redemptions from ``threads`` threads for ``seconds``: paced to ``rate`` per second in all (each
+    thread keeps its own schedule, so a slow answer does not slow the offered load), or unpaced."""
     latencies: list[float] = []
     refused = [0]
-    stop = time.perf_counter() + args.seconds
     lock = threading.Lock()
+    start = time.perf_counter() + 0.1
+    stop = start + seconds
 
     def worker(seed: int) -> None:
         local = random.Random(seed)
         mine: list[float] = []
-        while time.perf_counter() < stop:
-            m = local.choice(rich)
+        step = threads / rate if rate else 0.0
+        due = start + seed * step / threads
+        while True:
+            if step:
+                time.sleep(max(0.0, due - time.perf_counter()))
+                due += step
             t0 = time.perf_counter()
+            if t0 >= stop:
+                break
             try:
-                loyalty.redeem(uow, m, "five", key=secrets.token_hex(8), clock=clock)
+                loyalty.redeem(uow, local.choice(members), "five", key=secrets.token_hex(8), clock=clock)
             except InsufficientPoints:
                 with lock:
                     refused[0] += 1
@@ -162,18 +181,15 @@ def main() -> None:
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.threads)]
-    t0 = time.perf_counter()
-    for t in threads:
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in pool:
         t.start()
-    for t in threads:
+    for t in pool:
         t.join()
-    took = time.perf_counter() - t0
-    print(f"redeem: {len(latencies) / took:.0f} requests/s over {took:.1f} s with {args.threads} threads "
+    took = time.perf_counter() - start
+    offered = f"paced at {rate:.0f}/s" if rate else "unpaced"
+    print(f"redeem ({offered}, {threads} threads): {len(latencies) / took:.0f}/s over {took:.1f} s "
           f"({refused[0]:,} refused for lack of points), {_ms(latencies)}")  # fmt: skip
-    engine.dispose()
-    if not args.keep:
-        _drop(args.pg, args.database)
 
 
 def _drop(server: str, name: str) -> Any:
