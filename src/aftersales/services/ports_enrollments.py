@@ -170,8 +170,9 @@ class EnrollmentRepository(Protocol):
         ...
 
     def hold(self, enrollment_ids: Collection[str], token: str, lease_until: datetime) -> set[str]:
-        """Of these enrollments, those ``token`` still leases (their lease extended to ``lease_until``,
-        which also takes their rows' locks for this transaction)."""
+        """Lock, until this transaction ends, those of these enrollments ``token`` still leases, and
+        return their ids: nobody can claim or change them meanwhile (PostgreSQL: row locks; SQLite:
+        the database's write lock, taken by extending their leases to ``lease_until``)."""
         ...
 
     def live_journeys(self, journey_ids: Collection[str]) -> dict[str, int]:

@@ -5,8 +5,10 @@ the events table): :meth:`EnrollmentReads.facts` reads those of one fact source 
 (time, key) order so that a large range can be read in pages. Properties come back JSON-safe: money
 as float, time stamps and dates as ISO text, the events table's JSON object merged in.
 
-Lists of customers travel in chunks of :data:`CHUNK` ids (SQLite allows 32,766 parameters per
-statement); every read is one indexed query per chunk.
+A list of ids travels as one array parameter on PostgreSQL (``= ANY(%s::text[])``: one statement
+text whatever the list's length, so neither SQLAlchemy nor the driver re-renders and re-parses a
+statement of 500 placeholders per batch) and as ``IN (...)`` in chunks of :data:`CHUNK` on SQLite
+(32,766 parameters per statement at most); every read is one indexed query per chunk.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, Table, and_, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, Date, Table, Text, and_, any_, bindparam, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from aftersales.adapters.sql.journey_tables import suppressions
 from aftersales.adapters.sql.profile_tables import customer_profiles
@@ -29,6 +32,7 @@ from aftersales.services.ports_enrollments import Contact, FactRow
 __all__ = ["CHUNK", "EnrollmentReads", "chunks", "plain"]
 
 CHUNK = 5_000
+PG_CHUNK = 100_000
 RUNNING_SUBSCRIPTIONS = ("active", "trialing")
 OPT_OUTS = ("unsubscribed", "complaint")  # a complaint is the strongest unsubscribe
 
@@ -70,6 +74,15 @@ class EnrollmentReads:
 
     _conn: Connection
 
+    def _parts(self, ids: Collection[str]) -> Iterator[list[str]]:
+        return chunks(ids, PG_CHUNK if self._conn.dialect.name == "postgresql" else CHUNK)
+
+    def _among(self, column: ColumnElement[Any], ids: list[str]) -> ColumnElement[bool]:
+        """``column`` is one of ``ids`` (see the module for the two forms)."""
+        if self._conn.dialect.name == "postgresql":
+            return column == any_(bindparam(None, ids, type_=ARRAY(Text())))
+        return column.in_(ids)
+
     def facts(
         self,
         source: FactSource,
@@ -96,8 +109,8 @@ class EnrollmentReads:
         if customer_ids is None:
             return [self._fact(source, r) for r in self._conn.execute(q).mappings()]
         out: list[FactRow] = []
-        for part in chunks(customer_ids):
-            out += [self._fact(source, r) for r in self._conn.execute(q.where(who.in_(part))).mappings()]
+        for part in self._parts(customer_ids):
+            out += [self._fact(source, r) for r in self._conn.execute(q.where(self._among(who, part))).mappings()]
         out.sort(key=lambda f: (f.occurred_at, f.key))
         return out[:limit] if limit is not None else out
 
@@ -117,8 +130,8 @@ class EnrollmentReads:
     def profiles(self, customer_ids: Collection[str]) -> dict[str, dict[str, Any]]:
         p = customer_profiles
         out: dict[str, dict[str, Any]] = {}
-        for part in chunks(customer_ids):
-            for row in self._conn.execute(select(p).where(p.c.customer_id.in_(part))).mappings():
+        for part in self._parts(customer_ids):
+            for row in self._conn.execute(select(p).where(self._among(p.c.customer_id, part))).mappings():
                 out[row["customer_id"]] = dict(row)
         return out
 
@@ -152,8 +165,9 @@ class EnrollmentReads:
     def contacts(self, customer_ids: Collection[str]) -> dict[str, Contact]:
         c = TABLES["customers"]
         out: dict[str, Contact] = {}
-        for part in chunks(customer_ids):
-            q = select(c.c.customer_id, c.c.timezone, c.c.locale, c.c.email_consent).where(c.c.customer_id.in_(part))
+        for part in self._parts(customer_ids):
+            who = self._among(c.c.customer_id, part)
+            q = select(c.c.customer_id, c.c.timezone, c.c.locale, c.c.email_consent).where(who)
             for cid, zone, locale, consent in self._conn.execute(q):
                 out[cid] = Contact(cid, zone, locale, bool(consent))
         return out
@@ -166,17 +180,18 @@ class EnrollmentReads:
         if self._conn.dialect.name == "sqlite":
             open_row = literal_column("+exited_at").is_(None)
         out: set[str] = set()
-        for part in chunks(customer_ids):
-            q = select(m.c.customer_id).where(m.c.segment_id == segment_id, m.c.customer_id.in_(part), open_row)
+        for part in self._parts(customer_ids):
+            who = self._among(m.c.customer_id, part)
+            q = select(m.c.customer_id).where(m.c.segment_id == segment_id, who, open_row)
             out.update(self._conn.execute(q).scalars())
         return out
 
     def unsubscribed(self, customer_ids: Collection[str], channel: str, topic: str) -> set[str]:
         s = suppressions
         out: set[str] = set()
-        for part in chunks(customer_ids):
+        for part in self._parts(customer_ids):
             q = select(s.c.customer_id).where(
-                s.c.customer_id.in_(part),
+                self._among(s.c.customer_id, part),
                 s.c.channel == channel,
                 s.c.topic.in_([topic, "*"]),
                 s.c.reason.in_(OPT_OUTS),
