@@ -7,7 +7,9 @@ creation is ``survey.responded``, the name marketers know); the analytical plane
 segment (docs/segments.md); e-mail delivery adds ``message.sent``, ``message.bounced`` and
 ``message.unsubscribed`` (docs/email.md). Webhook subscriptions accept exactly :data:`EVENT_TYPES`.
 The loyalty ledger's processing writes ``loyalty.tier_changed`` and ``loyalty.points_expiring`` to
-the events table (journey triggers; docs/loyalty.md); they are not webhook types yet.
+the events table (journey triggers; docs/loyalty.md); they are not webhook types yet. Product reviews
+(docs/surveys.md) write ``review.submitted`` (a review's first save) and ``review.published`` (a
+moderator publishes it) to the events table the same way.
 
 >>> RESOURCE_EVENTS["orders"]
 ResourceEvents(created='order.created', updated='order.updated')
@@ -30,6 +32,9 @@ __all__ = [
     "MESSAGE_SENT",
     "MESSAGE_UNSUBSCRIBED",
     "RESOURCE_EVENTS",
+    "REVIEW_EVENTS",
+    "REVIEW_PUBLISHED",
+    "REVIEW_SUBMITTED",
     "SEGMENT_ENTERED",
     "SEGMENT_EXITED",
     "ResourceEvents",
@@ -53,6 +58,9 @@ MESSAGE_EVENTS = (MESSAGE_SENT, MESSAGE_BOUNCED, MESSAGE_UNSUBSCRIBED)
 LOYALTY_TIER_CHANGED = "loyalty.tier_changed"
 LOYALTY_POINTS_EXPIRING = "loyalty.points_expiring"
 LOYALTY_EVENTS = (LOYALTY_TIER_CHANGED, LOYALTY_POINTS_EXPIRING)
+REVIEW_SUBMITTED = "review.submitted"
+REVIEW_PUBLISHED = "review.published"
+REVIEW_EVENTS = (REVIEW_SUBMITTED, REVIEW_PUBLISHED)
 
 # Keyed by contract table, in the order the API lists its resources.
 RESOURCE_EVENTS: dict[str, ResourceEvents] = {

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LINK_TTL",
     "DEFAULT_THROTTLE",
     "KINDS",
+    "MAX_DRIVERS",
     "OVERALL",
     "SCALES",
     "Dimension",
@@ -46,6 +47,8 @@ SCALES: Mapping[str, tuple[int, int]] = MappingProxyType({**SURVEY_SCALES, "revi
 KINDS: tuple[str, ...] = tuple(SCALES)
 #: The dimension of the headline answer in ``survey_responses`` (the contract's default).
 OVERALL = "overall"
+#: Most follow-up dimensions a survey asks, and a driver analysis explains the score with.
+MAX_DRIVERS = 12
 #: At most one survey per customer in this long, unless a survey or the caller says otherwise.
 DEFAULT_THROTTLE = timedelta(days=90)
 #: How long an invitation's links work.

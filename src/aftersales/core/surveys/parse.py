@@ -40,6 +40,7 @@ from aftersales.core.surveys.model import (
     DEFAULT_LINK_TTL,
     DEFAULT_THROTTLE,
     KINDS,
+    MAX_DRIVERS,
     OVERALL,
     Dimension,
     Survey,
@@ -53,7 +54,6 @@ Loc = tuple[str | int, ...]
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DIMENSION_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TEXT = 1_000
-MAX_DIMENSIONS = 12
 MAX_LINK_TTL = timedelta(days=366)
 SHOWN = 10
 FIELDS = (
@@ -249,8 +249,8 @@ def _dimensions(r: _Reader, value: Any, default: str) -> tuple[Dimension, ...]:
     if not isinstance(value, list):
         r.fail(("dimensions",), "expected a list")
         return ()
-    if len(value) > MAX_DIMENSIONS:
-        r.fail(("dimensions",), f"holds at most {MAX_DIMENSIONS} item(s)")
+    if len(value) > MAX_DRIVERS:
+        r.fail(("dimensions",), f"holds at most {MAX_DRIVERS} item(s)")
     out: list[Dimension] = []
     seen: set[str] = set()
     for i, item in enumerate(value):

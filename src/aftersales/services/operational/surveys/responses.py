@@ -34,7 +34,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from aftersales.core.errors import ConflictError, FieldError, TokenError, ValidationError
-from aftersales.core.events import RESOURCE_EVENTS
+from aftersales.core.events import RESOURCE_EVENTS, REVIEW_SUBMITTED
 from aftersales.core.surveys.answers import Answers, is_closed, merge, read_form, read_score
 from aftersales.core.surveys.links import SurveyLink
 from aftersales.core.surveys.model import OVERALL, Survey
@@ -45,9 +45,8 @@ from aftersales.services.operational.surveys.links import SurveyLinks
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_surveys import ReviewRecord, SendRecord
 
-__all__ = ["REVIEW_SUBMITTED", "Page", "SurveyClosed", "open_page", "submit_page"]
+__all__ = ["Page", "SurveyClosed", "open_page", "submit_page"]
 
-REVIEW_SUBMITTED = "review.submitted"
 RESPONDED, UPDATED = RESOURCE_EVENTS["survey_responses"]
 Form = Mapping[str, Sequence[str]]
 
