@@ -37,12 +37,24 @@ def test_demo_generates_imports_and_summarises(tmp_path):
     s, e, n = (int(parts[k]) for k in ("S", "E", "N"))
     assert abs(retention["value"] - (e - n) / s * 100) < 1e-9  # (E - N) / S x 100, as printed
     assert {"nps", "csat", "average_order_value", "checkout_dropout_rate"} <= set(card)
+    # the act part: three shipped journeys ran over the last eight weeks; every sent e-mail is one .eml file
+    sent = {r["journey"]: r for r in out["journeys_sent"]}
+    assert set(sent) == {"post-purchase-thanks", "review-request", "product-registration"}
+    assert sent["post-purchase-thanks"]["sent"] > 0 and sent["post-purchase-thanks"]["held out"] > 0
+    assert all(r["failed or unknown"] == 0 and r["queued"] == 0 for r in sent.values())
+    eml = list((tmp_path / "demo-store" / "outbox").glob("*.eml"))
+    assert len(eml) == sum(r["sent"] for r in sent.values())
+    assert any("no lift is expected" in n for n in out["journeys_notes"])
 
 
 def test_demo_twice_changes_nothing(tmp_path):
     assert _demo(tmp_path, "--format", "json").returncode == 0
     again = _demo(tmp_path, "--format", "json")
     assert again.returncode == 0, again.stderr
-    assert all(r["unchanged"] == r["rows"] and r["inserted"] == 0 for r in json.loads(again.stdout)["imports"])
-    table = _demo(tmp_path)
+    second = json.loads(again.stdout)
+    assert all(r["unchanged"] == r["rows"] and r["inserted"] == 0 for r in second["imports"])
+    first_sent = sum(r["sent"] for r in second["journeys_sent"])
+    assert len(list((tmp_path / "demo-store" / "outbox").glob("*.eml"))) == first_sent  # nobody mailed twice
+    table = _demo(tmp_path, "--no-journeys")
     assert "retention scorecard" in table.stdout and "revenue by month" in table.stdout
+    assert "journeys over the last 8 weeks" not in table.stdout

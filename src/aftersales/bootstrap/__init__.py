@@ -430,9 +430,11 @@ def demo(
     out: str = "demo-store",
     db: str | None = None,
     as_of: date | None = None,
+    journeys: bool = True,
     on_step: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """``aftersales demo``: generate a store into ``out``, import it into the store, summarise it."""
+    """``aftersales demo``: generate a store into ``out``, import it into the store, summarise it, and
+    (``journeys``) run three shipped journeys over its last eight weeks (bootstrap/journey_demo.py)."""
     from aftersales.adapters.engines import open_source
     from aftersales.adapters.sources.store_files import write_store_files
     from aftersales.services.demo import run_demo, summarize
@@ -446,10 +448,18 @@ def demo(
         with open_source(url) as source:
             return summarize(source, tz=conf.reporting_timezone)
 
+    def act() -> dict[str, Any]:
+        from aftersales.bootstrap.journey_demo import run_demo_journeys
+
+        until = datetime.combine(end, datetime.min.time(), ZoneInfo(conf.reporting_timezone))
+        done = run_demo_journeys(db=url, end=until, outbox=Path(out) / "outbox")
+        return {"journeys_sent": done.sent, "journeys_report": done.report, "journeys_notes": done.notes}
+
     return run_demo(
         generate=lambda: generate_files(customers, seed, end, Path(out), write=write_store_files),
         import_table=lambda name, path: import_file(name, str(path), db=url),
         summarize=summary,
+        act=act if journeys else None,
         on_step=on_step,
     )
 

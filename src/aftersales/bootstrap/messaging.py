@@ -47,7 +47,7 @@ def email_transport(settings: Settings | None = None) -> EmailTransport:
     if kind == "outbox":
         from aftersales.adapters.channels.outbox_dir import EmlOutbox
 
-        return EmlOutbox(s.outbox_dir)
+        return EmlOutbox(s.outbox_dir, durable=s.outbox_fsync)
     if kind == "smtp":
         from aftersales.adapters.channels.smtp import SECURITY_MODES, SmtpTransport
 

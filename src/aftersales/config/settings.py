@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     outbox_dir: str = "outbox"
     """Directory of the local .eml outbox."""
 
+    outbox_fsync: bool = True
+    """Whether each .eml file is forced to disk before its message counts as sent (``aftersales demo``
+    turns it off for its own outbox)."""
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_security: str = "none"

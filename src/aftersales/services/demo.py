@@ -1,4 +1,4 @@
-"""The main job, ``aftersales demo``: generate a store, import it, summarise it.
+"""The main job, ``aftersales demo``: generate a store, import it, summarise it, act on it.
 
 The steps are ports (callables) wired by ``bootstrap.demo``: the generator writes files, the
 importer loads each contract table through the same path users take (validation, upserts), and the
@@ -50,9 +50,11 @@ def run_demo(
     generate: Callable[[], GenerateResult],
     import_table: Callable[[str, Path], ImportResult],
     summarize: Callable[[], Mapping[str, Sequence[Mapping[str, Any]]]],
+    act: Callable[[], Mapping[str, Sequence[Mapping[str, Any]]]] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Generate, import every contract table the generator wrote (parents first), then summarise."""
+    """Generate, import every contract table the generator wrote (parents first), summarise, then
+    (``act``) run the demo's journeys and add their tables to the summary."""
     step = on_step or (lambda _s: None)
     marks = [time.perf_counter()]
     step("generating the demo store")
@@ -67,9 +69,15 @@ def run_demo(
         imports.append(import_table(name, path))
     marks.append(time.perf_counter())
     step("computing the headline numbers")
-    summary = summarize()
+    summary = dict(summarize())
     marks.append(time.perf_counter())
-    steps = {k: b - a for k, a, b in zip(("generate", "import", "summarize"), marks[:-1], marks[1:], strict=True)}
+    names = ["generate", "import", "summarize"]
+    if act is not None:
+        step("running three journeys over the store's last weeks")
+        summary.update(act())
+        marks.append(time.perf_counter())
+        names.append("journeys")
+    steps = {k: b - a for k, a, b in zip(names, marks[:-1], marks[1:], strict=True)}
     return DemoResult(generated, tuple(imports), summary, marks[-1] - marks[0], steps)
 
 
