@@ -127,7 +127,8 @@ class LoyaltyRepository(Protocol):
         ...
 
     def add_entries(self, entries: Sequence[Entry], program_version: int | None, recorded_at: datetime) -> int:
-        """Append rows in bulk; a row whose (member, key, line) is stored already is skipped. How many were new."""
+        """Append rows in bulk (how many). Each (member, key, line) must be new: the caller decided under
+        the members' locks; a stored one is a :class:`ConflictError` and nothing is written."""
         ...
 
     def history(self, member_id: str, *, after: int | None, limit: int) -> list[HistoryRow]:

@@ -123,3 +123,15 @@ def test_the_liability_report(world) -> None:
     after = loyalty.report(world.uow, clock=world.clock)
     assert (after.pending_expiry, after.points_held, after.points_expired) == (0, 100, 400)
     assert after.breakage == 400 / 600
+
+
+def test_rows_written_twice_fail_loudly_instead_of_landing_twice(world) -> None:
+    """Writers decide under the member's lock; a row whose key is stored (a writer that lost its
+    lock) fails the transaction instead of being added again or skipped silently."""
+    _earned(world)
+    with world.uow() as u:
+        rows = u.loyalty.entries(["c1"])["c1"]
+    for batch in (rows[:1], rows * 40):  # one INSERT, and a COPY on PostgreSQL
+        with pytest.raises(ConflictError, match="written at the same time"), world.uow() as u:
+            u.loyalty.add_entries(batch, 1, world.clock.now())
+    assert world.count("loyalty_entries") == len(rows)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal
+from functools import cached_property
 
 from aftersales.core.loyalty.program import Program
 
@@ -48,7 +49,7 @@ class OrderFacts:
     cancelled_at: datetime | None = None
     status: str = "placed"
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The order's lot and earn key."""
         return f"order:{self.order_id}"

@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
@@ -113,6 +114,11 @@ class Program:
     cost_per_point: Decimal = Decimal("0.01")
     tiers: Tiers = field(default_factory=Tiers)
     rewards: tuple[Reward, ...] = ()
+
+    @cached_property
+    def window(self) -> timedelta:
+        """The tier window as a duration."""
+        return timedelta(days=self.tiers.window_days)
 
     @cached_property
     def _multipliers(self) -> dict[str, Decimal]:

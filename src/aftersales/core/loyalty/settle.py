@@ -75,7 +75,7 @@ class _Work:
     details: dict[str, str | None] = field(default_factory=dict)  # tier -> the earn rows' detail
 
     def add(self, rows: Sequence[Entry], *, new: bool = True) -> None:
-        window = timedelta(days=self.program.tiers.window_days)
+        window = self.program.window
         for r in rows:
             if r.creates_lot:
                 self.lots[r.lot_id] = _Acc(r)

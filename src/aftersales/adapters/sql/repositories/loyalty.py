@@ -7,9 +7,11 @@
   COMMITTED re-reads after the wait). SQLite: the insert is the transaction's first write, so it
   takes the database's single write lock (waiting up to the engine's ``busy_timeout``) before any
   row the decision depends on is read; writers are serialised and none reads a stale snapshot.
-* **Appending.** Rows go in bulk, one statement per batch: ``INSERT ... SELECT FROM unnest(arrays)
-  ON CONFLICT DO NOTHING`` on PostgreSQL, one ``executemany`` on SQLite; ``(member_id, op_key,
-  line)`` is unique, so a retried write adds nothing.
+* **Appending.** The writer has decided under the members' locks which rows are missing, so every
+  row is new: PostgreSQL takes a batch by ``COPY`` (a few rows by one ``INSERT ... SELECT FROM
+  unnest(arrays)``), SQLite by one ``executemany``. ``(member_id, op_key, line)`` is unique: a row
+  written twice (a writer that lost its lock) fails the whole transaction as a ``ConflictError``
+  instead of landing twice.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, and_, case, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -65,41 +68,17 @@ _COLS = (
     "detail", "program_version", "recorded_at",
 )  # fmt: skip
 _STAGED = ", ".join(_COLS[:11])
-_PG_STAGE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS loyalty_entries_stage (seq int, member_id text, op_key text, line int, "
-    "kind text, points bigint, locked bigint, lot_id text, occurred_at timestamptz, expires_at timestamptz, "
-    "source text, detail text) ON COMMIT DELETE ROWS"
-)
-_PG_COPY = f"COPY loyalty_entries_stage (seq, {_STAGED}) FROM STDIN (FORMAT BINARY)"
-_PG_TYPES = (
-    "int4",
-    "text",
-    "text",
-    "int4",
-    "text",
-    "int8",
-    "int8",
-    "text",
-    "timestamptz",
-    "timestamptz",
-    "text",
-    "text",
-)
-_PG_MOVE = (  # in the order settled, so entry ids follow each member's history
-    f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) SELECT {_STAGED}, %s::int, %s::timestamptz "
-    "FROM loyalty_entries_stage ORDER BY seq ON CONFLICT DO NOTHING"
-)
+_PG_COPY = f"COPY loyalty_entries ({', '.join(_COLS)}) FROM STDIN (FORMAT BINARY)"
+_PG_TYPES = ("text", "text", "int4", "text", "int8", "int8", "text", "timestamptz", "timestamptz", "text", "text",
+             "int4", "timestamptz")  # fmt: skip
 _PG_ADD = (  # a few rows (a redemption): one statement, the columns as arrays
     f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) "
     "SELECT u.*, %s::int, %s::timestamptz FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], %s::bigint[], "
-    "%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[]) AS u "
-    "ON CONFLICT DO NOTHING"
+    "%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[]) AS u"
 )
-FEW = 100  # rows up to which one INSERT beats COPY into the staging table and moving them
+FEW = 100  # rows up to which one INSERT beats a COPY
 _PG_ENTRIES = f"SELECT {_STAGED} FROM loyalty_entries WHERE member_id = ANY(%s) ORDER BY entry_id"
-_SQLITE_ADD = (
-    f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))}) ON CONFLICT DO NOTHING"
-)
+_SQLITE_ADD = f"INSERT INTO loyalty_entries ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
 
 
 def _entry(r: Any) -> Entry:
@@ -180,34 +159,33 @@ class SqlLoyaltyRepository:
     def add_entries(self, entries: Sequence[Entry], program_version: int | None, recorded_at: datetime) -> int:
         if not entries:
             return 0
+        try:
+            self._append(entries, program_version, recorded_at)
+        except (IntegrityError, UniqueViolation):
+            raise ConflictError("ledger rows with these keys were written at the same time; run again") from None
+        return len(entries)
+
+    def _append(self, entries: Sequence[Entry], version: int | None, recorded_at: datetime) -> None:
         raw = self._raw()
         if self._pg and len(entries) <= FEW:
             columns = [[e.member_id for e in entries], [e.key for e in entries]]
             columns += [[getattr(e, name) for e in entries] for name in _COLS[2:11]]
             with raw.cursor() as cur:
-                cur.execute(_PG_ADD, (program_version, recorded_at, *columns))
-                return int(cur.rowcount)
-        if self._pg:
-            with raw.cursor() as cur:
-                cur.execute(_PG_STAGE)
-                with cur.copy(_PG_COPY) as copy:
-                    copy.set_types(_PG_TYPES)
-                    for seq, e in enumerate(entries):
-                        copy.write_row((seq, e.member_id, e.key, e.line, e.kind, e.points, e.locked, e.lot_id,
-                                        e.occurred_at, e.expires_at, e.source, e.detail))  # fmt: skip
-                cur.execute(_PG_MOVE, (program_version, recorded_at))
-                added = int(cur.rowcount)
-                cur.execute("TRUNCATE loyalty_entries_stage")
-            return added
-        before = raw.total_changes  # executemany's rowcount is unreliable on SQLite
-        when = sqlite_utc_text(recorded_at)
-        rows = [
-            (e.member_id, e.key, e.line, e.kind, e.points, e.locked, e.lot_id, sqlite_utc_text(e.occurred_at),
-             sqlite_utc_text(e.expires_at) if e.expires_at else None, e.source, e.detail, program_version, when)
-            for e in entries
-        ]  # fmt: skip
-        self._conn.exec_driver_sql(_SQLITE_ADD, rows)
-        return int(raw.total_changes - before)
+                cur.execute(_PG_ADD, (version, recorded_at, *columns))
+        elif self._pg:  # in the order given, so entry ids follow each member's history
+            with raw.cursor() as cur, cur.copy(_PG_COPY) as copy:
+                copy.set_types(_PG_TYPES)
+                for e in entries:
+                    copy.write_row((e.member_id, e.key, e.line, e.kind, e.points, e.locked, e.lot_id, e.occurred_at,
+                                    e.expires_at, e.source, e.detail, version, recorded_at))  # fmt: skip
+        else:
+            when = sqlite_utc_text(recorded_at)
+            rows = [
+                (e.member_id, e.key, e.line, e.kind, e.points, e.locked, e.lot_id, sqlite_utc_text(e.occurred_at),
+                 sqlite_utc_text(e.expires_at) if e.expires_at else None, e.source, e.detail, version, when)
+                for e in entries
+            ]  # fmt: skip
+            self._conn.exec_driver_sql(_SQLITE_ADD, rows)
 
     def history(self, member_id: str, *, after: int | None, limit: int) -> list[HistoryRow]:
         q = select(E).where(E.c.member_id == member_id).order_by(E.c.entry_id.desc()).limit(limit)
