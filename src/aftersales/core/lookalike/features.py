@@ -41,7 +41,7 @@ from aftersales.core.metrics.periods import timestamp_literal
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FeatureTables", "add_days", "customer_features", "top_categories"]
+__all__ = ["FeatureTables", "add_days", "customer_features", "population", "restricted", "top_categories"]
 
 YEAR = timedelta(days=365)
 _ENDED = ("cancelled", "returned")
@@ -63,6 +63,31 @@ class FeatureTables:
     @classmethod
     def from_mapping(cls, tables: Mapping[str, ir.Table | None]) -> FeatureTables:
         return cls(**{k: tables.get(k) for k in cls.__dataclass_fields__})
+
+
+_PER_CUSTOMER = ("customers", "orders", "product_registrations", "tickets", "survey_responses", "subscriptions")
+
+
+def restricted(tables: FeatureTables, ids: ir.Table) -> FeatureTables:
+    """``tables`` with every per-customer table cut to the customers in ``ids`` (a ``customer_id``
+    column), by semi-joins: the features of those customers, computed without scanning anyone else's
+    rows beyond the join. Order lines follow their orders and products are shared, so both stay whole.
+    A customer's features depend only on their own rows, so they equal those of the whole tables."""
+    cut = {}
+    for name in _PER_CUSTOMER:
+        t = getattr(tables, name)
+        cut[name] = None if t is None else t.semi_join(ids, t.customer_id == ids.customer_id)
+    return FeatureTables(**{**tables.__dict__, **cut})
+
+
+def population(tables: FeatureTables, at: datetime) -> ir.Table:
+    """``customer_id`` of the population at ``at``: customers created before it or holding a counted
+    order before it (the rows :func:`customer_features` returns)."""
+    t = timestamp_literal(at.astimezone(UTC))
+    c = tables.customers
+    base = c.filter(c.created_at.notnull() & (c.created_at < t)).select("customer_id")
+    buyers = counted_orders_at(tables.orders, at).select("customer_id").distinct()
+    return base.union(buyers, distinct=True)
 
 
 def counted_orders_at(orders: ir.Table, at: datetime) -> ir.Table:

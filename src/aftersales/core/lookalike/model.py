@@ -6,7 +6,10 @@ few thousand to a few million rows (100 trees of at most 15 leaves, learning rat
 40 customers per leaf, L2 1.0, no early stopping so a fit is deterministic), wrapped in
 ``CalibratedClassifierCV`` with three stratified folds: boosted trees rank well but their raw
 probabilities drift (over-confident at the extremes once trees fit noise), and a lookalike score is
-read as a probability ("3 in 10 of these customers reach the top tier"). **Isotonic** calibration
+read as a probability ("3 in 10 of these customers reach the top tier"). The folds' out-of-fold
+scores fit the calibrator, which then maps the scores of one model fitted on all the training rows
+(``ensemble=False``): scoring a million customers runs one model instead of three (three models
+took 28 s of the 87 s that the lookalike scores cost at 1M customers on 2 shared cores). **Isotonic** calibration
 (monotone, no shape assumed) when there are at least ``ISOTONIC_MIN_ROWS`` rows and
 ``ISOTONIC_MIN_POSITIVES`` positives; below that, Platt's **sigmoid** (two parameters), because
 isotonic regression overfits small calibration folds.
@@ -94,7 +97,9 @@ def fit_model(x: np.ndarray, y: np.ndarray, threads: int = 1) -> tuple[Any, str]
     y = np.asarray(y, dtype=np.int64)
     method = calibration_method(int(y.size), int(y.sum()))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
-    model = CalibratedClassifierCV(HistGradientBoostingClassifier(**HGB_PARAMS), method=method, cv=folds)
+    model = CalibratedClassifierCV(
+        HistGradientBoostingClassifier(**HGB_PARAMS), method=method, cv=folds, ensemble=False
+    )
     with threadpool_limits(limits=threads, user_api="openmp"):
         model.fit(x, y)
     return _Limited(model, threads), method

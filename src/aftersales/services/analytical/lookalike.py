@@ -21,12 +21,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import numpy as np
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.lookalike.effects import TraitEffect, profile
-from aftersales.core.lookalike.features import FeatureTables, customer_features, top_categories
+from aftersales.core.lookalike.features import (
+    FeatureTables,
+    customer_features,
+    population,
+    restricted,
+    top_categories,
+)
 from aftersales.core.lookalike.frame import Encoder, tidy, top_tier
 from aftersales.core.lookalike.model import HoldoutMetrics, fit_model, holdout_metrics
 from aftersales.core.lookalike.options import (
@@ -119,17 +126,63 @@ class _Frames:
 
     def at(self, when: datetime) -> pd.DataFrame:
         if when not in self._frames:
-            raw = self.source.to_arrow(customer_features(self.tables, when, self.categories)).to_pandas()
-            frame = tidy(raw, when, self.categories)
-            self._frames[when] = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+            self._frames[when] = self._extract(self.tables, when)
         return self._frames[when]
+
+    def _extract(self, tables: FeatureTables, when: datetime) -> pd.DataFrame:
+        raw = self.source.to_arrow(customer_features(tables, when, self.categories)).to_pandas()
+        return tidy(raw, when, self.categories).sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+    def tier(self, label_at: datetime) -> set[str]:
+        later = self.at(label_at)
+        return set(later.customer_id[top_tier(later, self.options.top_share)])
 
     def labelled(self, features_at: datetime, label_at: datetime) -> tuple[pd.DataFrame, np.ndarray]:
         """Features at ``features_at`` and, per row, whether the customer is in the top tier at ``label_at``."""
         x = self.at(features_at)
-        later = self.at(label_at)
-        tier = set(later.customer_id[top_tier(later, self.options.top_share)])
-        return x, x.customer_id.isin(tier).to_numpy()
+        return x, x.customer_id.isin(self.tier(label_at)).to_numpy()
+
+    def training(self, features_at: datetime, label_at: datetime) -> tuple[pd.DataFrame, np.ndarray, int, int]:
+        """A training set: ``(x, y, n, positives)`` with ``n`` and ``positives`` counted over the whole
+        population at ``features_at``. Up to ``max_training_rows`` customers it is :meth:`labelled`;
+        above, a **stratified sample**: positives and negatives each drawn at the same rate (seeded),
+        so the sample's positive share equals the population's to one customer and the calibrated
+        probabilities keep their meaning, and only the sampled customers' features are computed
+        (:func:`~aftersales.core.lookalike.features.restricted`): the engine pass at the past cut-off
+        then costs a fraction of a full one. A frame already extracted is sampled in place."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        tier = self.tier(label_at)
+        if features_at in self._frames:
+            ids = pa.array(self._frames[features_at].customer_id.astype(str), pa.string())
+        else:
+            ids = self.source.to_arrow(population(self.tables, features_at)).column(0).combine_chunks()
+        ids = ids.take(pc.sort_indices(ids))  # a fixed order, so the seeded sample is the same every run
+        positive = pc.is_in(ids, value_set=pa.array(sorted(tier), pa.string())).to_numpy(zero_copy_only=False)
+        n, positives = len(ids), int(positive.sum())
+        if n <= self.options.max_training_rows:
+            x, y = self.labelled(features_at, label_at)
+            return x, y, n, positives
+        keep = ids.take(pa.array(_stratified(positive, self.options.max_training_rows)))
+        if features_at in self._frames:
+            frame = self._frames[features_at]
+            x = frame[frame.customer_id.isin(keep.to_pylist())].reset_index(drop=True)
+        else:
+            sample = self.source.register(f"_lookalike_sample_{uuid4().hex}", pa.table({"customer_id": keep}))
+            x = self._extract(restricted(self.tables, sample), features_at)
+        return x, x.customer_id.isin(tier).to_numpy(), n, positives
+
+
+def _stratified(positive: np.ndarray, size: int) -> np.ndarray:
+    """Sorted indices of a seeded sample of ``size`` rows that takes positives and negatives at the same
+    rate: ``round(size × share)`` positives (at least one of each class when the class exists)."""
+    rng = np.random.default_rng(0)
+    pos, neg = np.flatnonzero(positive), np.flatnonzero(~positive)
+    k = min(pos.size, max(1 if pos.size else 0, round(size * pos.size / positive.size)))
+    k = max(k, size - neg.size)
+    picked = np.concatenate([rng.choice(pos, size=k, replace=False), rng.choice(neg, size=size - k, replace=False)])
+    return np.sort(picked)
 
 
 def _shortfall(n: int, positives: int, at: datetime, label_at: datetime, options: LookalikeOptions) -> str | None:
@@ -150,12 +203,7 @@ def _utc(now: datetime) -> datetime:
 
 
 def _fit(frames: _Frames, x: pd.DataFrame, y: np.ndarray) -> tuple[Encoder, Any, str]:
-    """Encoder and calibrated model on ``(x, y)``, on a seeded uniform sample when ``x`` is larger than
-    ``max_training_rows``."""
-    limit = frames.options.max_training_rows
-    if len(x) > limit:
-        keep = np.sort(np.random.default_rng(0).choice(len(x), size=limit, replace=False))
-        x, y = x.iloc[keep].reset_index(drop=True), y[keep]
+    """Encoder and calibrated model on ``(x, y)``."""
     encoder = Encoder().fit(x)
     model, method = fit_model(encoder.transform(x), y, frames.options.threads)
     return encoder, model, method
@@ -164,8 +212,8 @@ def _fit(frames: _Frames, x: pd.DataFrame, y: np.ndarray) -> tuple[Encoder, Any,
 def _scores(frames: _Frames, now: datetime) -> tuple[pd.DataFrame, np.ndarray]:
     """(features at ``now``, calibrated scores): trained on features at now − h → tier at now."""
     h = timedelta(days=frames.options.horizon_days)
-    x, y = frames.labelled(now - h, now)
-    problem = _shortfall(len(x), int(y.sum()), now - h, now, frames.options)
+    x, y, n, positives = frames.training(now - h, now)
+    problem = _shortfall(n, positives, now - h, now, frames.options)
     if problem is not None:
         raise ValidationError(f"lookalike scores unavailable: {problem}", [FieldError(("now",), problem)])
     encoder, model, _ = _fit(frames, x, y)
@@ -214,8 +262,8 @@ def _summary(traits: list[TraitEffect], per_group: int = 2) -> tuple[str, ...]:
 def _check(frames: _Frames, now: datetime) -> tuple[LookalikeCheck | None, str | None]:
     h = timedelta(days=frames.options.horizon_days)
     c1, c2 = now - 2 * h, now - h
-    x_train, y_train = frames.labelled(c1, c2)
-    problem = _shortfall(len(x_train), int(y_train.sum()), c1, c2, frames.options)
+    x_train, y_train, n_train, positives_train = frames.training(c1, c2)
+    problem = _shortfall(n_train, positives_train, c1, c2, frames.options)
     x_test, y_test = frames.labelled(c2, now)
     problem = problem or _shortfall(len(x_test), int(y_test.sum()), c2, now, frames.options)
     if problem is not None:
@@ -231,8 +279,8 @@ def _check(frames: _Frames, now: datetime) -> tuple[LookalikeCheck | None, str |
         train_cutoff=c1,
         test_cutoff=c2,
         calibration=method,
-        train_customers=len(x_train),
-        train_positives=int(y_train.sum()),
+        train_customers=n_train,
+        train_positives=positives_train,
         holdout=holdout_metrics(y_test, p),
         upgrade=upgrade,
     )
