@@ -92,11 +92,13 @@ class Site:
 
     url: str
     store: Store
+    keys: dict[str, str]
 
-    def client(self) -> Any:
+    def client(self, scope: str | None = None) -> Any:
         import httpx
 
-        return httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+        headers = {"Authorization": f"Bearer {self.keys[scope]}"} if scope else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, follow_redirects=False)
 
 
 @pytest.fixture
@@ -110,6 +112,7 @@ def site(store: Store) -> Iterator[Site]:
     from aftersales import bootstrap
     from aftersales.config import Settings
     from aftersales.entrypoints.api import create_app
+    from aftersales.services.operational import api_keys
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,6 +120,7 @@ def site(store: Store) -> Iterator[Site]:
     url = f"http://127.0.0.1:{port}"
     plane = bootstrap.service_plane(store.url)
     app = create_app(Settings(database_url=store.url, secret_key=KEY.decode(), public_url=url), plane=plane)
+    keys = {scope: api_keys.create_key(plane.uow, scope).key for scope in ("read", "admin")}
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -128,7 +132,7 @@ def site(store: Store) -> Iterator[Site]:
         time.sleep(0.02)
     store.links = SurveyLinks(KEY, url)
     try:
-        yield Site(url, store)
+        yield Site(url, store, keys)
     finally:
         server.should_exit = True
         thread.join(20)

@@ -25,7 +25,6 @@ from datetime import timedelta
 from types import MappingProxyType
 
 from aftersales.core.contract import SURVEY_SCALES
-from aftersales.core.messaging.templates import locale_chain
 
 __all__ = [
     "DEFAULT_EDIT_WINDOW",
@@ -66,6 +65,8 @@ def localised(texts: Texts, locale: str | None, default: str) -> str:
     >>> localised({"en": "Thanks", "de": "Danke"}, "de_AT", "en"), localised({"en": "Thanks"}, "fr", "en")
     ('Danke', 'Thanks')
     """
+    from aftersales.core.messaging.templates import locale_chain  # the e-mail fallback; loaded when texts are read
+
     for candidate in locale_chain(locale, default):
         if candidate in texts:
             return texts[candidate]
@@ -127,6 +128,8 @@ class Survey:
 
     def labels_for(self, locale: str | None) -> tuple[str, str] | None:
         """The scale's (low, high) labels in ``locale`` with fallback, or ``None`` when not defined."""
+        from aftersales.core.messaging.templates import locale_chain
+
         for candidate in locale_chain(locale, self.default_locale):
             if candidate in self.scale_labels:
                 return self.scale_labels[candidate]

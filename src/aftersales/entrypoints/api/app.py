@@ -44,6 +44,7 @@ from aftersales.entrypoints.api.routers import (
 from aftersales.entrypoints.api.routers import journeys as journey_routes
 from aftersales.entrypoints.api.routers import loyalty as loyalty_routes
 from aftersales.entrypoints.api.routers import messages as message_routes
+from aftersales.entrypoints.api.routers import surveys as survey_routes
 from aftersales.entrypoints.api.routers.resources import resource_router
 from aftersales.entrypoints.api.schemas import Problem, resource_models
 from aftersales.entrypoints.web import pages as web_pages
@@ -130,6 +131,7 @@ def create_app(
     app.include_router(journey_reports.router)
     app.include_router(enrollments.router)
     app.include_router(loyalty_routes.router)
+    app.include_router(survey_routes.router)
     # Added innermost first: the access log wraps everything.
     app.add_middleware(
         IdempotencyMiddleware,
@@ -140,7 +142,8 @@ def create_app(
     )
     app.add_middleware(AuthMiddleware, uow=plane.uow)
     app.add_middleware(web_pages.PublicPages, pages=web_pages.pages_app(plane.uow, _link_signer(plane, settings)))
-    survey_pages = web_surveys.survey_pages_app(plane.uow, _survey_links(plane, settings))
+    app.state.survey_links = _survey_links(plane, settings)
+    survey_pages = web_surveys.survey_pages_app(plane.uow, app.state.survey_links)
     app.add_middleware(web_surveys.SurveyPages, pages=survey_pages)
     app.add_middleware(BodyLimitMiddleware, max_body=opts.max_body_bytes)
     app.add_middleware(ServerErrorMiddleware)

@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "journeys_report",
     "worker",
     "loyalty",
+    "surveys",
+    "reviews",
 )
 
 

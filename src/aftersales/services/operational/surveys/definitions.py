@@ -24,8 +24,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from aftersales.core.errors import ConflictError, NotFoundError, ValidationError
-from aftersales.core.surveys.model import Survey
-from aftersales.core.surveys.parse import load_survey_yaml, parse_survey, survey_to_doc
+from aftersales.core.surveys.model import Survey  # light: the parser is imported where a document is read
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_surveys import SurveyRecord
 
@@ -72,11 +71,15 @@ class Applied:
 
 
 def canonical_json(survey: Survey) -> str:
+    from aftersales.core.surveys.parse import survey_to_doc
+
     return json.dumps(survey_to_doc(survey), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @lru_cache(maxsize=256)
 def _parse_stored(definition_json: str) -> Survey:
+    from aftersales.core.surveys.parse import parse_survey
+
     return parse_survey(json.loads(definition_json))
 
 
@@ -87,6 +90,8 @@ def survey_of(definition_json: str) -> Survey:
 
 def parse_document(document: str | Mapping[str, Any], *, source: str = "<document>") -> Survey:
     """A survey from YAML/JSON text (errors name line and column) or from a mapping (errors name paths)."""
+    from aftersales.core.surveys.parse import load_survey_yaml, parse_survey  # the parser loads the YAML tools
+
     if isinstance(document, str):
         return load_survey_yaml(document, source)
     return parse_survey(document)
