@@ -94,20 +94,22 @@ def test_serve_runs_a_journey_worker_that_advances_and_sends(api, live_server, s
     settings = Settings(database_url=store_url, outbox_dir=str(tmp_path / "outbox"))
     plane = bootstrap.service_plane(store_url)
     app = create_app(settings, plane=plane, options=ApiOptions(journey_worker=True))
+    m = journey_messages
+    journey_id = definitions.get(api.plane.uow, "api-worked").journey_id
+    q = select(m.c.customer_id, m.c.status, m.c.rfc_message_id, m.c.detail).where(m.c.journey_id == journey_id)
+    rows: list = []
     try:
         with live_server(app):
             enroll_segment(api.plane.uow, "api-worked", datetime.now(UTC))
-            deadline, sent = time.monotonic() + 120, []
-            q = select(journey_messages.c.customer_id, journey_messages.c.rfc_message_id).where(
-                journey_messages.c.journey_id == definitions.get(api.plane.uow, "api-worked").journey_id,
-                journey_messages.c.status == "sent",
-            )
-            while len(sent) < 3 and time.monotonic() < deadline:  # the worker polls every second
-                time.sleep(0.2)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:  # the worker polls every second
                 with plane.engine.connect() as conn:
-                    sent = list(conn.execute(q))
+                    rows = list(conn.execute(q))
+                if len(rows) == 3 and all(r.status == "sent" for r in rows):
+                    break
+                time.sleep(0.2)
     finally:
         plane.close()
-    assert sorted(c for c, _ in sent) == ids
+    assert sorted((r.customer_id, r.status) for r in rows) == [(c, "sent") for c in ids], rows
     files = {p.name for p in (tmp_path / "outbox").glob("*.eml")}
-    assert {f"{rfc.strip('<>')}.eml" for _, rfc in sent} <= files
+    assert {f"{r.rfc_message_id.strip('<>')}.eml" for r in rows} <= files
