@@ -19,11 +19,12 @@ engine as one Arrow table (``AnalyticalSource.to_arrow``), with no file in betwe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+import numpy as np
 
 from aftersales.core.clv.options import ClvOptions
 from aftersales.core.clv.value import RISK_TIERS
@@ -79,12 +80,21 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and callable(value.item) else value
 
 
-def _finite(value: float | None) -> float | None:
-    """A storable float: NaN/inf become None; subnormal magnitudes (which PostgreSQL's float8 rejects
-    as out of range) become 0.0."""
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return 0.0 if abs(value) < 1e-300 else float(value)
+def _finite(values: Any, fill: float | None = None) -> list[float | None]:
+    """A column of storable floats (vectorised): NaN/inf/NULL become ``fill``; subnormal magnitudes
+    (which PostgreSQL's float8 rejects as out of range) become 0.0.
+
+    >>> import pyarrow as pa
+    >>> _finite(pa.array([1.5, None, float("nan"), float("inf"), 1e-310]), fill=0.0)
+    [1.5, 0.0, 0.0, 0.0, 0.0]
+    """
+    a = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    a = np.where(np.abs(a) < 1e-300, 0.0, a)
+    ok = np.isfinite(a)
+    out: list[float | None] = a.tolist()
+    if not ok.all():
+        out = [v if k else fill for v, k in zip(out, ok.tolist(), strict=True)]
+    return out
 
 
 def refresh_scores(
@@ -106,28 +116,16 @@ def refresh_scores(
     time_unit, horizon = opt.time_unit, opt.horizon
     now = datetime.now(UTC)
     fit = prediction.fit
-    cols = {name: table.column(name).to_pylist() for name in table.column_names}
+    model, end = fit.model_name, fit.calibration_end
     records = [
-        ScoreRecord(
-            customer_id=cid,
-            model=fit.model_name,
-            calibration_end=fit.calibration_end,
-            time_unit=time_unit,
-            horizon=float(horizon),
-            p_alive=_finite(p) or 0.0,
-            expected_purchases=_finite(n) or 0.0,
-            expected_spend=_finite(s),
-            clv=_finite(v),
-            risk_tier=tier,
-            computed_at=now,
-        )
+        ScoreRecord(cid, model, end, time_unit, float(horizon), p, n, s, v, tier, now)
         for cid, p, n, s, v, tier in zip(
-            cols["customer_id"],
-            cols["p_alive"],
-            cols["expected_purchases"],
-            cols["expected_spend"],
-            cols["clv"],
-            cols["risk_tier"],
+            table.column("customer_id").to_pylist(),
+            _finite(table.column("p_alive"), fill=0.0),
+            _finite(table.column("expected_purchases"), fill=0.0),
+            _finite(table.column("expected_spend")),
+            _finite(table.column("clv")),
+            table.column("risk_tier").to_pylist(),
             strict=True,
         )
     ]
