@@ -3,17 +3,15 @@
 **Entering.** Trigger enrollments are inserted with ``ON CONFLICT DO NOTHING`` in one
 ``executemany`` (SQLAlchemy batches the rows into multi-row ``INSERT ... RETURNING``), so a trigger
 scan repeated after a crash enrolls nobody twice. A segment's members enter at once through
-:meth:`SqlEnrollmentRepository.add_bulk`: on PostgreSQL the rows are copied (``COPY ... FROM
-STDIN``, binary) into a temporary table, the customers the journey's re-entry rule keeps out are
-deleted from it (one join), and the rest moved by one ``INSERT ... SELECT ... ON CONFLICT DO
-NOTHING`` per arm; on SQLite one prepared ``INSERT ... SELECT ... WHERE NOT EXISTS`` runs for every
-row in one ``executemany`` call.
+:meth:`SqlEnrollmentRepository.add_bulk` (``enrollment_bulk.py``: COPY into a staging table on
+PostgreSQL).
 
-**Claiming.** :meth:`SqlEnrollmentRepository.claim_due` is one statement: ``UPDATE ... SET lease
-WHERE enrollment_id IN (SELECT ... due, lease free, ORDER BY wake_at LIMIT n FOR UPDATE SKIP
-LOCKED) RETURNING ...``. On PostgreSQL rows another worker is claiming are skipped, not waited for;
-on SQLite the statement runs under the database's write lock, and its conditions (due, lease free)
-are what keep two claims apart.
+**Claiming.** :meth:`SqlEnrollmentRepository.claim_due` is one statement. PostgreSQL: ``WITH due AS
+MATERIALIZED (SELECT ... due, lease free ORDER BY wake_at LIMIT n FOR UPDATE SKIP LOCKED) UPDATE
+... SET lease FROM due RETURNING ...``: rows another worker is claiming are skipped, not waited
+for (as an ``IN`` subquery the locking LIMIT query may run again inside the join and lease more than
+``n`` rows). SQLite: ``UPDATE ... WHERE enrollment_id IN (SELECT ...) AND lease free RETURNING
+...`` under the database's write lock, whose conditions (due, lease free) keep two claims apart.
 
 **Writing.** The write of a batch starts with :meth:`SqlEnrollmentRepository.hold`, which locks the
 rows the token still leases (``SELECT ... FOR UPDATE`` on PostgreSQL, no new row version; on SQLite
@@ -21,26 +19,26 @@ an update of their lease, which takes the write lock), so nobody can re-claim th
 transaction ends. Positions are then written by one statement on PostgreSQL (``UPDATE ... FROM
 unnest(arrays)``, the token a joined column so that the planner looks each row up by its key) and
 one ``executemany`` on SQLite; outbox rows are inserted with ``ON CONFLICT DO NOTHING``. Lists of
-ids travel as one array parameter on PostgreSQL (``enrollment_reads.py``). :meth:`SqlEnrollmentRepository.live_journeys`
-reads the journeys' status with ``FOR KEY SHARE`` on PostgreSQL: a pause or an edit (which lock the
-journey's row ``FOR UPDATE``) waits until the batch is written, and a batch written after a pause
-sees it.
+ids travel as one array parameter on PostgreSQL (``enrollment_reads.py``).
+:meth:`SqlEnrollmentRepository.live_journeys` reads the journeys' status with ``FOR KEY SHARE`` on
+PostgreSQL: a pause or an edit (which lock the journey's row ``FOR UPDATE``) waits until the batch
+is written, and a batch written after a pause sees it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, or_, select, text, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aftersales.adapters.sql.journey_tables import journey_enrollments, journey_messages, journeys
+from aftersales.adapters.sql.repositories.enrollment_bulk import add_bulk, as_json
 from aftersales.adapters.sql.repositories.enrollment_reads import EnrollmentReads
-from aftersales.adapters.sql.repositories.events import sqlite_utc_text
 from aftersales.adapters.sql.types import UTCDateTime
 from aftersales.services.ports_enrollments import (
     BulkEnrollment,
@@ -53,35 +51,6 @@ __all__ = ["SqlEnrollmentRepository"]
 
 E, M, J = journey_enrollments, journey_messages, journeys
 _RECORD = [c for c in E.c if c.name not in ("lease_token", "lease_until")]
-_STAGE = "aftersales_enrollment_stage"
-_BULK_COLUMNS = (
-    "enrollment_id, journey_id, customer_id, trigger_key, trigger_json, version, arm, status, step_id, wake_at, "
-    "step_started_at, variants_json, entered_at"
-)
-# Customers the re-entry rule keeps out leave the staging table first, in a join of their own: as a
-# NOT EXISTS inside the INSERT, the planner may probe the table being filled once per staged row
-# (a 1M-row start ran for minutes after a TRUNCATE left stale statistics, instead of 24 s).
-_PG_SKIP = f"""
-DELETE FROM {_STAGE} AS s USING journey_enrollments AS e
-WHERE e.journey_id = :journey_id AND e.customer_id = s.customer_id
-  AND (e.entered_at > :since OR e.status = 'active')
-"""
-_PG_BULK = f"""
-INSERT INTO journey_enrollments ({_BULK_COLUMNS})
-SELECT s.enrollment_id, :journey_id, s.customer_id, s.trigger_key, :trigger_json, :version, :arm, :status,
-       :step_id, :wake_at, :step_started_at, NULL, :entered_at
-FROM {_STAGE} AS s
-WHERE s.held = :held
-ON CONFLICT DO NOTHING
-"""
-_SQLITE_BULK = f"""
-INSERT INTO journey_enrollments ({_BULK_COLUMNS})
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?
-WHERE NOT EXISTS (
-    SELECT 1 FROM journey_enrollments AS e
-    WHERE e.journey_id = ? AND e.customer_id = ? AND (e.entered_at > ? OR e.status = 'active'))
-ON CONFLICT DO NOTHING
-"""
 # One statement per batch on PostgreSQL: the new positions travel as arrays and are joined in the
 # server (the same rows an executemany would update, in one round trip and one statement's work).
 _PG_POSITIONS = """
@@ -93,17 +62,11 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamp
      AS v(id, status, step_id, wake_at, started, variants, exited, reason, token)
 WHERE e.enrollment_id = v.id AND e.lease_token = v.token
 """
+
+
 # The token is a column of the joined rows, not a constant: compared with a constant, the planner
 # takes ``lease_token = 'x'`` for a rare value and scans the table for it instead of looking each row
 # up by its key (12 ms instead of 2 ms per batch on 20k rows, and growing with the table).
-_FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-_ANALYZE_AFTER = 10_000  # rows written by one bulk start before PostgreSQL's statistics are refreshed
-
-
-def _json(value: Mapping[str, Any] | None) -> str | None:
-    return json.dumps(dict(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False) if value else None
-
-
 def _record(row: Mapping[Any, Any]) -> EnrollmentRecord:
     return EnrollmentRecord(
         enrollment_id=row["enrollment_id"],
@@ -125,7 +88,7 @@ def _record(row: Mapping[Any, Any]) -> EnrollmentRecord:
 
 
 def _position_row(u: PositionUpdate) -> tuple[Any, ...]:
-    return (u.enrollment_id, u.status, u.step_id, u.wake_at, u.step_started_at, _json(u.variants), u.exited_at,
+    return (u.enrollment_id, u.status, u.step_id, u.wake_at, u.step_started_at, as_json(u.variants), u.exited_at,
             u.exit_reason)  # fmt: skip
 
 
@@ -148,14 +111,14 @@ class SqlEnrollmentRepository(EnrollmentReads):
                 "journey_id": r.journey_id,
                 "customer_id": r.customer_id,
                 "trigger_key": r.trigger_key,
-                "trigger_json": _json(r.trigger),
+                "trigger_json": as_json(r.trigger),
                 "version": r.version,
                 "arm": r.arm,
                 "status": r.status,
                 "step_id": r.step_id,
                 "wake_at": r.wake_at,
                 "step_started_at": r.step_started_at,
-                "variants_json": _json(r.variants),
+                "variants_json": as_json(r.variants),
                 "entered_at": r.entered_at,
                 "exited_at": r.exited_at,
                 "exit_reason": r.exit_reason,
@@ -166,78 +129,7 @@ class SqlEnrollmentRepository(EnrollmentReads):
         return list(self._conn.execute(ins.returning(E.c.enrollment_id), values).scalars())
 
     def add_bulk(self, batch: BulkEnrollment, *, skip_entered_since: datetime | None) -> tuple[int, int]:
-        if not batch.enrollment_ids:
-            return 0, 0
-        # With no re-entry limit, "entered after" a time later than any entry filters nobody.
-        since = skip_entered_since if skip_entered_since is not None else _FAR_FUTURE
-        if self._postgres:
-            return self._bulk_postgres(batch, since)
-        return self._bulk_sqlite(batch, since)
-
-    def _bulk_postgres(self, b: BulkEnrollment, since: datetime) -> tuple[int, int]:
-        raw: Any = self._conn.connection.dbapi_connection
-        with raw.cursor() as cur:
-            cur.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
-                "(enrollment_id text, customer_id text, trigger_key text, held boolean) ON COMMIT DROP"
-            )
-            with cur.copy(
-                f"COPY {_STAGE} (enrollment_id, customer_id, trigger_key, held) FROM STDIN (FORMAT BINARY)"
-            ) as cp:
-                cp.set_types(("text", "text", "text", "bool"))
-                for row in zip(b.enrollment_ids, b.customer_ids, b.trigger_keys, b.held_out, strict=True):
-                    cp.write_row(row)
-        since_param = bindparam("since", type_=UTCDateTime())
-        self._conn.execute(text(_PG_SKIP).bindparams(since_param), {"journey_id": b.journey_id, "since": since})
-        self._conn.exec_driver_sql(f"ANALYZE {_STAGE}")
-        stmt = text(_PG_BULK).bindparams(
-            bindparam("wake_at", type_=UTCDateTime()),
-            bindparam("step_started_at", type_=UTCDateTime()),
-            bindparam("entered_at", type_=UTCDateTime()),
-        )
-        counts = []
-        for held in (False, True):
-            params = self._bulk_params(b, held) | {"held": held}
-            counts.append(int(self._conn.execute(stmt, params).rowcount))
-        self._conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_STAGE}")
-        if sum(counts) >= _ANALYZE_AFTER:  # the planner's statistics of the grown table (issue 11)
-            self._conn.exec_driver_sql("ANALYZE journey_enrollments")
-        return counts[0], counts[1]
-
-    @staticmethod
-    def _bulk_params(b: BulkEnrollment, held: bool) -> dict[str, Any]:
-        return {
-            "journey_id": b.journey_id,
-            "trigger_json": _json(b.trigger),
-            "version": b.version,
-            "arm": "holdout" if held else "journey",
-            "status": "held_out" if held else "active",
-            "step_id": None if held else b.first_step,
-            "wake_at": None if held else b.wake_at,
-            "step_started_at": None,  # the first step has not begun (core.journeys.start)
-            "entered_at": b.entered_at,
-        }
-
-    def _bulk_sqlite(self, b: BulkEnrollment, since: datetime) -> tuple[int, int]:
-        raw: Any = self._conn.connection.dbapi_connection
-        entered, lower = sqlite_utc_text(b.entered_at), sqlite_utc_text(since)
-        wake = sqlite_utc_text(b.wake_at) if b.wake_at is not None else None
-        trig = _json(b.trigger)
-        counts = []
-        for held in (False, True):
-            p = self._bulk_params(b, held)
-            head = (b.journey_id,)
-            rest = (trig, b.version, p["arm"], p["status"], p["step_id"], None if held else wake, None, entered)
-            params = [
-                (eid, *head, cid, key, *rest, b.journey_id, cid, lower)
-                for eid, cid, key, h in zip(b.enrollment_ids, b.customer_ids, b.trigger_keys, b.held_out, strict=True)
-                if h == held
-            ]
-            before = raw.total_changes
-            if params:
-                self._conn.exec_driver_sql(_SQLITE_BULK, params)
-            counts.append(int(raw.total_changes - before))
-        return counts[0], counts[1]
+        return add_bulk(self._conn, batch, skip_entered_since)
 
     def last_entries(self, journey_id: str, customer_ids: Collection[str]) -> dict[str, tuple[datetime, bool]]:
         active = func.max(case((E.c.status == "active", 1), else_=0))
@@ -336,7 +228,7 @@ class SqlEnrollmentRepository(EnrollmentReads):
                 "b_step": u.step_id,
                 "b_wake": u.wake_at,
                 "b_started": u.step_started_at,
-                "b_variants": _json(u.variants),
+                "b_variants": as_json(u.variants),
                 "b_exited": u.exited_at,
                 "b_reason": u.exit_reason,
             }

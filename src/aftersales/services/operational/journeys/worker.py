@@ -5,9 +5,12 @@ A round (:meth:`Worker.run_once`), each part in its own short transactions:
 1. the journeys are listed; a paused one has its trigger cursor moved along (it enrolls nobody,
    :func:`.enroll.skip_paused`); an archived one is never touched;
 2. each active journey is scanned (:func:`.enroll.scan_journey`: trigger facts to enrollments, and
-   waking the enrollments waiting for an event that arrived). Date-rule journeys are scanned at most
-   every ``date_scan_every`` (their rules have day precision and their scan reads many rows); a
-   journey whose scan fails is logged and skipped, so one broken journey stalls no other;
+   waking the enrollments waiting for an event that arrived). A scan reads from the journey's cursor
+   on; every ``rescan_every`` it reaches ``overlap`` further back, for facts stored late (reading the
+   overlap every second would re-read ten minutes of a busy trigger's facts each round). Date-rule
+   journeys are scanned at most every ``date_scan_every`` (their rules have day precision and their
+   scan reads many rows); a journey whose scan fails is logged and skipped, so one broken journey
+   stalls no other;
 3. due enrollments are advanced in batches of ``batch`` (:func:`.advance.advance_due`) until fewer
    than a full batch is due, or ``max_batches`` were taken (then sending gets its turn and the next
    round continues);
@@ -57,6 +60,7 @@ class WorkerOptions:
     max_batches: int = 40
     lease: timedelta = DEFAULT_LEASE
     overlap: timedelta = DEFAULT_OVERLAP
+    rescan_every: timedelta = timedelta(minutes=1)
     date_scan_every: timedelta = timedelta(minutes=15)
     default_timezone: str = "UTC"
     poll_s: float = 1.0
@@ -108,6 +112,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._rescanned: dict[str, datetime] = {}  # journey -> when this worker last read its overlap
 
     # -- one round --------------------------------------------------------------------------------
 
@@ -133,7 +138,11 @@ class Worker:
                 recent = record.scanned_until is not None and at - record.scanned_until < opts.date_scan_every
                 if isinstance(journey.trigger, DateTrigger) and recent:
                     continue
-                result = scan_journey(self._uow, record, at, overlap=opts.overlap)
+                last = self._rescanned.get(record.journey_id)
+                rescan = last is None or at - last >= opts.rescan_every or at < last
+                result = scan_journey(self._uow, record, at, overlap=opts.overlap if rescan else timedelta(0))
+                if rescan and result is not None:
+                    self._rescanned[record.journey_id] = at
             except Exception as exc:  # noqa: BLE001 - one broken journey must not stall the others
                 log.warning("journey %s: trigger scan failed (%s)", record.name, _one_line(exc))
                 failed.append(record.journey_id)
