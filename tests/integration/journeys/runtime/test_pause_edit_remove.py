@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+from sqlalchemy import insert, update
+
+from aftersales.adapters.sql.journey_tables import suppressions
+from aftersales.adapters.sql.segment_tables import segment_memberships
 from aftersales.core.experiments.assignment import HoldoutGroup
 from aftersales.services.clock import ManualClock
 from aftersales.services.operational.journeys import definitions
@@ -138,3 +142,32 @@ def test_holdout_share_of_a_segment_start(store) -> None:
     assert (again.enrolled, again.held_out, again.skipped) == (0, 0, 4000)
     worker(store, clock).run_once()
     assert {m["customer_id"] for m in store.messages()}.isdisjoint(held)  # held-out customers get nothing
+
+
+def test_unsubscribing_or_leaving_the_audience_ends_the_enrollment(store) -> None:
+    store.segment("everyone", ["stay", "unsub", "gone"])
+    clock = ManualClock(T0)
+    definitions.apply(store.uow, {**THREE, "exit": {"on_goal": False, "left_segment": True}}, clock=clock)
+    enroll_segment(store.uow, "three", T0)
+    w = worker(store, clock)
+    w.run_once()
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(suppressions).values(
+                customer_id="unsub", channel="email", topic="three", reason="unsubscribed", created_at=T0
+            )
+        )
+        conn.execute(
+            update(segment_memberships)
+            .where(segment_memberships.c.customer_id == "gone")
+            .values(exited_at=T0 + timedelta(hours=1))
+        )
+    clock.set(T0 + days(1))
+    w.run_once()
+    ended = {e["customer_id"]: (e["status"], e["exit_reason"]) for e in store.enrollments()}
+    assert ended == {
+        "stay": ("active", None),
+        "unsub": ("exited", "unsubscribed"),
+        "gone": ("exited", "left segment"),
+    }
+    assert sorted(c for c, s in _sent(store) if s == "b") == ["stay"]
