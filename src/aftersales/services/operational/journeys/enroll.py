@@ -50,6 +50,7 @@ from aftersales.core.journeys import (
     trigger_matches,
 )
 from aftersales.services.operational.journeys.definitions import journey_of
+from aftersales.services.operational.journeys.enrollments import find_journey
 from aftersales.services.operational.journeys.facts import Candidate, date_candidates, occurrence, window
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_enrollments import BulkEnrollment, EnrollmentRecord
@@ -229,13 +230,6 @@ def _wake(u: UnitOfWork, journey_id: str, journey: Journey, since: datetime, unt
     return woken
 
 
-def _ref(u: UnitOfWork, ref: str) -> JourneyRecord:
-    record = u.journeys.get(ref, for_update=True) or u.journeys.by_name(ref, for_update=True)
-    if record is None:
-        raise NotFoundError(f"no journey {ref!r}")
-    return record
-
-
 def enroll_segment(
     uow: UnitOfWorkFactory, ref: str, now: datetime, *, segment: str | None = None, key: str = "start"
 ) -> Entered:
@@ -243,7 +237,7 @@ def enroll_segment(
     journey ``ref`` (id or name) at ``now``, in one transaction. ``key`` names this start: the same
     start repeated enrolls nobody twice; another key starts the segment again (re-entry rules apply)."""
     with uow() as u:
-        record = _ref(u, ref)
+        record = find_journey(u, ref, for_update=True)
         if record.status != "active":
             raise ConflictError(f"journey {record.name!r} is {record.status}: only an active journey can be started")
         journey = journey_of(record)

@@ -19,13 +19,14 @@ from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_enrollments import ENROLLMENT_STATUSES, EnrollmentRecord
 from aftersales.services.ports_journeys import JourneyRecord
 
-__all__ = ["REMOVED", "enrollment_view", "enrollments_page", "remove"]
+__all__ = ["REMOVED", "enrollment_view", "enrollments_page", "find_journey", "remove"]
 
 REMOVED = "removed"
 
 
-def _journey(u: UnitOfWork, ref: str) -> JourneyRecord:
-    record = u.journeys.get(ref) or u.journeys.by_name(ref)
+def find_journey(u: UnitOfWork, ref: str, *, for_update: bool = False) -> JourneyRecord:
+    """The journey ``ref`` names (its id, else its name; ``NotFoundError``), locked when ``for_update``."""
+    record = u.journeys.get(ref, for_update=for_update) or u.journeys.by_name(ref, for_update=for_update)
     if record is None:
         raise NotFoundError(f"no journey {ref!r}")
     return record
@@ -46,7 +47,7 @@ def enrollments_page(
         raise ValidationError(f"unknown enrollment status {status!r}; use one of {', '.join(ENROLLMENT_STATUSES)}")
     after = str(decode_cursor(cursor, (str,))[0]) if cursor is not None else None
     with uow() as u:
-        record = _journey(u, ref)
+        record = find_journey(u, ref)
         rows = u.enrollments.list(record.journey_id, status=status, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -60,7 +61,7 @@ def remove(uow: UnitOfWorkFactory, ref: str, enrollment_id: str, now: datetime) 
     """Take the customer of enrollment ``enrollment_id`` out of journey ``ref`` (module docstring);
     ``ConflictError`` when the enrollment is not active any more."""
     with uow() as u:
-        record = _journey(u, ref)
+        record = find_journey(u, ref)
         found = u.enrollments.get(enrollment_id)
         if found is None or found.journey_id != record.journey_id:
             raise NotFoundError(f"no enrollment {enrollment_id!r} in journey {record.name!r}")

@@ -32,7 +32,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aftersales.core.errors import NotFoundError
 from aftersales.core.journeys import (
     ACTIVE,
     Effect,
@@ -50,6 +49,7 @@ from aftersales.services.clock import ManualClock
 from aftersales.services.operational.journeys.advance import decide, position_of, zones
 from aftersales.services.operational.journeys.definitions import journey_of
 from aftersales.services.operational.journeys.enroll import audience_members, candidate_pages
+from aftersales.services.operational.journeys.enrollments import find_journey
 from aftersales.services.operational.journeys.facts import Candidate, occurrences
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_enrollments import EnrollmentRecord
@@ -111,9 +111,7 @@ def simulate(
     """Preview the stored journey ``ref`` (id or name) over ``days`` days from ``start_at`` (module docstring)."""
     end = start_at + timedelta(days=days)
     with uow() as u:
-        record = u.journeys.get(ref) or u.journeys.by_name(ref)
-        if record is None:
-            raise NotFoundError(f"no journey {ref!r}")
+        record = find_journey(u, ref)
         journey = journey_of(record)
         running = _running(u, record.journey_id)
         pages = candidate_pages(u, journey, start_at - journey.trigger.lookback, end)
