@@ -119,12 +119,14 @@ def simulate_journey(
     from aftersales.services.operational.journeys.simulate import simulate
 
     engine = _engine(db)
+    now = datetime.now(UTC)
     try:
         return simulate(
             unit_of_work_factory(engine),
             name,
             days,
-            start_at=start or datetime.now(UTC),
+            start_at=start or now,
+            now=now,
             default_zone=get_settings().default_timezone,
             sample=sample,
         )

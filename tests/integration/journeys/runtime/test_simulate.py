@@ -79,9 +79,11 @@ def test_a_preview_from_now_continues_running_enrollments(store) -> None:
     assert running
     before = store.counts()
     sim = simulate(store.uow, "post-purchase", 30, start_at=clock.now(), default_zone=DEFAULT_ZONE, sample=100)
+    replay = simulate(store.uow, "post-purchase", 1, start_at=T0, now=clock.now(), default_zone=DEFAULT_ZONE)
     assert store.counts() == before
     assert (sim.continued, sim.enrolled) == (len(running), 0)
     assert "facts after now are unknown" in " ".join(sim.notes)
+    assert "facts after now are unknown" not in " ".join(replay.notes)  # a replay inside the known past
     waiting = {e["customer_id"] for e in running}
     # c02 ordered again a day after entry: it leaves on the goal when it next wakes, before "thanks"
     assert {e.customer_id for e in sim.sample if e.step_id == "thanks"} == waiting - {"c02"}

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 from aftersales.core.journeys import (
     ACTIVE,
     Effect,
-    EventTrigger,
     Facts,
     Journey,
     Occurrence,
@@ -105,10 +104,12 @@ def simulate(
     days: float,
     *,
     start_at: datetime,
+    now: datetime | None = None,
     default_zone: str = "UTC",
     sample: int = 20,
 ) -> Simulation:
-    """Preview the stored journey ``ref`` (id or name) over ``days`` days from ``start_at`` (module docstring)."""
+    """Preview the stored journey ``ref`` (id or name) over ``days`` days from ``start_at`` (module
+    docstring); ``now`` (default ``start_at``) says where the store's knowledge ends, for the notes."""
     end = start_at + timedelta(days=days)
     with uow() as u:
         record = find_journey(u, ref)
@@ -164,7 +165,8 @@ def simulate(
             first.step_id, first.wake_at, None, c.properties,
         )  # fmt: skip
         run.add(e, first)
-    return _summary(record.name, journey, start_at, end, found, run, held, skipped, len(running), sample)
+    future = end > (now or start_at)
+    return _summary(record.name, journey, start_at, end, found, run, held, skipped, len(running), sample, future)
 
 
 def _running(u: UnitOfWork, journey_id: str) -> list[EnrollmentRecord]:
@@ -250,6 +252,7 @@ def _summary(
     skipped: int,
     continued: int,
     sample: int,
+    future: bool,
 ) -> Simulation:
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
     per_step: Counter[str] = Counter()
@@ -263,8 +266,11 @@ def _summary(
     statuses = Counter(s.position.status for s in run.states)
     exited = Counter(s.position.exit_reason or "" for s in run.states if s.position.status == "exited")
     notes = ["quiet hours, frequency caps, consent and the send rate apply at send time and may defer or skip"]
-    if isinstance(journey.trigger, EventTrigger) and all(c.at <= start_at for c in found):
-        notes.append("facts after now are unknown: event triggers enroll only what the look-back reaches")
+    if future:
+        notes.append(
+            "facts after now are unknown: from now on nobody enters by an event trigger and no awaited event "
+            "arrives (--start a past day replays the store's history)"
+        )
     return Simulation(
         journey=name,
         start=start_at,
