@@ -21,16 +21,21 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from aftersales.services.ports import EventRow
 
 __all__ = [
     "DELIVERABILITY_REASONS",
     "MESSAGE_STATUSES",
     "SUPPRESSION_REASONS",
+    "Finished",
     "MessageFilter",
     "MessageRecord",
     "MessageRepository",
     "Recipient",
+    "Starting",
     "StatusCount",
     "SuppressionRecord",
 ]
@@ -115,6 +120,28 @@ class StatusCount:
     started: int = 0
 
 
+@dataclass(frozen=True)
+class Finished:
+    """The outcome of an attempt to record (:meth:`MessageRepository.finish_attempt`'s arguments) and
+    the event it announces, stored (unless stored already) only when the outcome is."""
+
+    message_id: str
+    status: str
+    at: datetime
+    detail: str | None = None
+    event: EventRow | None = None
+
+
+@dataclass(frozen=True)
+class Starting:
+    """A message to move to ``sending`` (:meth:`MessageRepository.start_sending`'s arguments)."""
+
+    message_id: str
+    at: datetime
+    lease_until: datetime
+    rfc_message_id: str | None = None
+
+
 class MessageRepository(Protocol):
     """Implemented by adapters/sql/repositories/messages.py; every method runs in the unit of work's
     transaction."""
@@ -160,6 +187,14 @@ class MessageRepository(Protocol):
         """Record the outcome of our attempt: ``sent`` or ``failed`` (finished at ``at``). Applies to a
         ``sending`` row, or an ``unknown`` one whose lease ran out meanwhile (the outcome is known
         after all), still carrying ``token``."""
+        ...
+
+    def finish_and_start(
+        self, token: str, finished: Finished | None, starting: Starting | None
+    ) -> tuple[bool, bool, bool]:
+        """``finish_attempt(finished)`` with its event, then ``start_sending(starting)``, both under
+        ``token`` and in one statement on PostgreSQL (a sender records one message's outcome and
+        starts the next in one round trip). Returns (finished, event stored, started)."""
         ...
 
     def retry_attempt(self, message_id: str, token: str, not_before: datetime, detail: str | None) -> bool:

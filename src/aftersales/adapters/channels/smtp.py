@@ -165,9 +165,8 @@ class SmtpTransport:
     # -- sending -----------------------------------------------------------------------------------
     def send(self, message: EmailMessage) -> SendResult:
         """Deliver ``message`` to its To addresses; never raises for a delivery problem."""
-        sender = self._envelope_from or parseaddr(str(message.get("From", "")))[1]
-        headers = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
-        recipients = [addr for _, addr in getaddresses(headers) if addr]
+        sender, recipients = _envelope(message)
+        sender = self._envelope_from or sender
         if not sender or not recipients:
             return SendResult("permanent_failure", "the message has no From or no To address")
         payload = _flatten(message)
@@ -257,11 +256,24 @@ def _quietly_close(conn: smtplib.SMTP | None) -> None:
             conn.close()
 
 
+def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """The From address and every To, Cc and Bcc address, read from the headers' stored text
+    (``raw_items``: no header object is built; an address reads the same either way)."""
+    sender, fields = "", []
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key == "from" and not sender:
+            sender = parseaddr(str(value))[1]
+        elif key in ("to", "cc", "bcc"):
+            fields.append(str(value))
+    return sender, [addr for _, addr in getaddresses(fields) if addr]
+
+
 def _flatten(message: EmailMessage) -> bytes:
     """The message as bytes with CRLF line ends (``Bcc`` never leaves: it is removed first)."""
     buf = io.BytesIO()
     out = message
-    if message.get("Bcc") is not None:  # as smtplib.send_message does: a shallow copy without it
+    if "Bcc" in message:  # as smtplib.send_message does: a shallow copy without it
         out = copy.copy(message)
         del out["Bcc"]
     BytesGenerator(buf, mangle_from_=False, policy=message.policy.clone(linesep="\r\n")).flatten(out)

@@ -50,12 +50,18 @@ from aftersales.services.clock import Clock
 from aftersales.services.operational.messaging.compose import compose_email, rfc_message_id
 from aftersales.services.operational.messaging.gate import check_batch
 from aftersales.services.operational.messaging.links import LinkSigner, webhook_secret
-from aftersales.services.operational.messaging.outcomes import announce, message_data, record_bounce, subscribed
+from aftersales.services.operational.messaging.outcomes import (
+    event_row,
+    message_data,
+    notify,
+    record_bounce,
+    subscribed,
+)
 from aftersales.services.operational.messaging.pacing import grant_slots, reserve_slots
 from aftersales.services.operational.webhook_destinations import DestinationPolicy
 from aftersales.services.operational.webhooks import RetryPolicy, SendOutcome, WebhookSender, retryable
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
-from aftersales.services.ports_messages import MessageRecord, Recipient
+from aftersales.services.ports_messages import Finished, MessageRecord, Recipient, Starting
 
 __all__ = ["DeliveryConfig", "DeliveryRound", "Transports", "send_due"]
 
@@ -171,21 +177,22 @@ def send_due(
         if m.channel == "email":
             email, problem = _compose(job, catalog, signer, config, at)
         with uow() as u:
-            if pending is not None:
-                _record(u, *pending, clock.now(), ctx)
-                pending = None
             if problem is not None:
+                _settle(u, pending, None, clock.now(), ctx)
+                pending = None
                 if u.messages.finish_unsent(m.message_id, token, "failed", at, problem):
                     tally.add("failed")
                 continue
             rfc_id = rfc_message_id(m, config.mail_from) if m.channel == "email" else None
-            lease_until = at + timedelta(seconds=config.lease_s)
-            if not u.messages.start_sending(m.message_id, token, at, lease_until, rfc_id):
+            starting = Starting(m.message_id, at, at + timedelta(seconds=config.lease_s), rfc_id)
+            started = _settle(u, pending, starting, clock.now(), ctx)
+            pending = None
+            if not started:
                 continue  # cancelled, or taken over after our lease ended: not ours to send
         pending = (job, _attempt(job, email, transports, secret, at))
     if pending is not None:
         with uow() as u:
-            _record(u, *pending, clock.now(), ctx)
+            _settle(u, pending, None, clock.now(), ctx)
     return tally.result()
 
 
@@ -329,29 +336,59 @@ class _Recording:
     tally: _Tally
 
 
+def _settle(
+    u: UnitOfWork,
+    pending: tuple[_Job, SendResult | SendOutcome] | None,
+    starting: Starting | None,
+    at: datetime,
+    ctx: _Recording,
+) -> bool:
+    """Record ``pending``'s outcome (at ``at``) and start ``starting``, inside ``u``; whether it
+    started. A delivered message and the next start are one repository call (one statement on
+    PostgreSQL, ``finish_and_start``); the other outcomes take :func:`_record`'s own statements."""
+    finished, data = None, {}
+    if pending is not None:
+        job, outcome = pending
+        if _delivered(outcome):
+            m = job.message
+            data = message_data(m)
+            finished = Finished(
+                m.message_id, "sent", at, None, event_row(MESSAGE_SENT, m.message_id, m.customer_id, at, data)
+            )
+        else:
+            _record(u, job, outcome, at, ctx)
+    if finished is None and starting is None:
+        return False
+    done, announced, started = u.messages.finish_and_start(ctx.token, finished, starting)
+    if done:
+        ctx.tally.add("sent")
+        if announced and MESSAGE_SENT in ctx.hooked:
+            notify(u, MESSAGE_SENT, at, data)
+    return started
+
+
+def _delivered(outcome: SendResult | SendOutcome) -> bool:
+    if isinstance(outcome, SendResult):
+        return outcome.ok and not outcome.outcome_unknown
+    return outcome.status_code is not None and 200 <= outcome.status_code < 300
+
+
 def _record(u: UnitOfWork, job: _Job, outcome: SendResult | SendOutcome, at: datetime, ctx: _Recording) -> None:
-    """Step 4 of the module, inside ``u``."""
+    """Step 4 of the module for an attempt that did not deliver (unknown, retried, failed), inside ``u``."""
     token, retry, tally = ctx.token, ctx.retry, ctx.tally
     m = job.message
     attempts = m.attempts + 1
     if isinstance(outcome, SendResult):
-        ok, again, detail = outcome.ok, outcome.status == "temporary_failure", scrub_addresses(outcome.detail)
+        again, detail = outcome.status == "temporary_failure", scrub_addresses(outcome.detail)
         if outcome.outcome_unknown:
             if u.messages.finish_attempt(m.message_id, token, "unknown", at, detail or "outcome unknown"):
                 log.warning("message %s: connection lost after the message was sent: outcome unknown", m.message_id)
                 tally.unknown_ids.append(m.message_id)
             return
     else:
-        ok = outcome.status_code is not None and 200 <= outcome.status_code < 300
         again = retryable(outcome)
         detail = outcome.error or f"HTTP {outcome.status_code}"
     detail = detail[:500]
-    if ok:
-        if u.messages.finish_attempt(m.message_id, token, "sent", at, None):
-            tally.add("sent")
-            data = message_data(m)
-            announce(u, MESSAGE_SENT, m.message_id, m.customer_id, at, data, webhooks=MESSAGE_SENT in ctx.hooked)
-        return
     if again and attempts < retry.max_attempts:
         if u.messages.retry_attempt(m.message_id, token, at + timedelta(seconds=retry.delay(attempts)), detail):
             tally.add("retried")

@@ -23,10 +23,10 @@ from typing import Any
 from aftersales.core.events import MESSAGE_BOUNCED, MESSAGE_SENT, MESSAGE_UNSUBSCRIBED
 from aftersales.services.operational.messaging.rules import address_hash, deliverability_topic
 from aftersales.services.operational.webhooks import publish
-from aftersales.services.ports import UnitOfWork
+from aftersales.services.ports import EventRow, UnitOfWork
 from aftersales.services.ports_messages import MessageRecord, SuppressionRecord
 
-__all__ = ["PUBLISHED", "announce", "message_data", "record_bounce", "subscribed"]
+__all__ = ["PUBLISHED", "announce", "event_row", "message_data", "notify", "record_bounce", "subscribed"]
 
 PUBLISHED = (MESSAGE_SENT, MESSAGE_BOUNCED, MESSAGE_UNSUBSCRIBED)
 _SUFFIX = {MESSAGE_SENT: "sent", MESSAGE_BOUNCED: "bounced", MESSAGE_UNSUBSCRIBED: "unsubscribed"}
@@ -54,6 +54,17 @@ def subscribed(u: UnitOfWork) -> frozenset[str]:
     return frozenset(n for n in PUBLISHED if any("*" in s.event_types or n in s.event_types for s in subs))
 
 
+def event_row(name: str, key: str, customer_id: str, at: datetime, data: Mapping[str, Any]) -> EventRow:
+    """The events-table row of event ``name`` about ``key`` (id ``msg:<key>:<what>``)."""
+    properties = json.dumps(dict(data), separators=(",", ":"), sort_keys=True, default=str)
+    return (f"msg:{key}:{_SUFFIX[name]}", customer_id, None, name, at, properties)
+
+
+def notify(u: UnitOfWork, name: str, at: datetime, data: Mapping[str, Any]) -> None:
+    """Queue the webhooks of a stored event ``name`` (the caller knows that someone subscribes)."""
+    publish(u, name, {**data, "occurred_at": at.isoformat()})
+
+
 def announce(
     u: UnitOfWork,
     name: str,
@@ -64,11 +75,10 @@ def announce(
     *,
     webhooks: bool = True,
 ) -> None:
-    """Store event ``name`` (id ``msg:<key>:<what>``) and, when ``webhooks`` (the caller knows
-    whether anyone subscribes), queue its webhooks, inside ``u``."""
-    properties = json.dumps(dict(data), separators=(",", ":"), sort_keys=True, default=str)
-    if u.events.insert_new([(f"msg:{key}:{_SUFFIX[name]}", customer_id, None, name, at, properties)]) and webhooks:
-        publish(u, name, {**data, "occurred_at": at.isoformat()})
+    """Store event ``name`` (:func:`event_row`) and, when ``webhooks`` (the caller knows whether anyone
+    subscribes), queue its webhooks, inside ``u``."""
+    if u.events.insert_new([event_row(name, key, customer_id, at, data)]) and webhooks:
+        notify(u, name, at, data)
 
 
 def record_bounce(
