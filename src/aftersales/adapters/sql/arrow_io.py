@@ -59,17 +59,30 @@ def _sqlite_column(values: list[Any], logical: str, field: pa.Field) -> pa.Array
     return pa.array(values, field.type)
 
 
+SQLITE_BATCH = 250_000  # rows converted at a time: bounds the driver's Python tuples held at once
+
+
 def _read_sqlite(engine: Engine, table: str, names: list[str], schema: pa.Schema) -> pa.Table:
+    """The rows in batches of :data:`SQLITE_BATCH`, each turned into Arrow columns before the next is
+    fetched: the Python objects of one batch are alive at a time, not those of the whole table (10M
+    orders as tuples took several GB)."""
     t = contract.get_table(table)
+    kinds = [t.column(n).type for n in names]
     quoted = ", ".join(f'"{n}"' for n in names)
+    batches = []
     with engine.connect() as conn:
         cursor = conn.connection.driver_connection.execute(f'SELECT {quoted} FROM "{table}"')  # type: ignore[union-attr]  # sqlite3 driver connection
-        rows = cursor.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    arrays = [
-        _sqlite_column(list(col), t.column(n).type, schema.field(n)) for n, col in zip(names, columns, strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
+        while rows := cursor.fetchmany(SQLITE_BATCH):
+            columns = list(zip(*rows, strict=True))
+            del rows
+            arrays = [
+                _sqlite_column(list(col), kind, schema.field(i))
+                for i, (col, kind) in enumerate(zip(columns, kinds, strict=True))
+            ]
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    if not batches:
+        return schema.empty_table()
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def read_table(url: str | Engine, table: str, columns: list[str] | None = None) -> pa.Table:
