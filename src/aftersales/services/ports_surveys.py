@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["ReviewRecord", "SendRecord", "SurveyRecord", "SurveyRepository"]
+__all__ = ["OpenedLink", "ReviewRecord", "SendRecord", "SurveyRecord", "SurveyRepository"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,17 @@ class SendRecord:
     answered_at: datetime | None = None
     updated_at: datetime | None = None
     response_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenedLink:
+    """What a survey page needs about one send, read at once: the send, its survey's status, the
+    definition of the send's version, and the customer's locale."""
+
+    send: SendRecord
+    survey_status: str
+    definition_json: str
+    customer_locale: str | None
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,11 @@ class SurveyRepository(Protocol):
     def get_send(self, send_id: str, *, for_update: bool = False) -> SendRecord | None:
         """One send; ``for_update`` locks its row until the transaction ends (PostgreSQL; SQLite
         serialises writers anyway)."""
+        ...
+
+    def open_link(self, send_id: str, *, for_update: bool = False) -> OpenedLink | None:
+        """The send with its survey's status, its version's definition and the customer's locale (one
+        read); ``for_update`` locks the send's row (PostgreSQL)."""
         ...
 
     def update_send(self, send_id: str, changes: Mapping[str, Any]) -> None: ...

@@ -67,7 +67,7 @@ def survey_drivers(
     }
     wide = rows.group_by("response_id").aggregate(**columns)
     sums = source.execute(cross_product_sums(wide, dimensions, OVERALL))[0]
-    answered = wide.filter(wide[OVERALL].notnull())
-    total = int(source.execute(answered.aggregate(n=answered.count()))[0]["n"] or 0)
+    overall = rows.filter(rows.dimension == OVERALL)  # one row per response: no second pivot to count them
+    total = int(source.execute(overall.aggregate(n=overall.count()))[0]["n"] or 0)
     matrix = sums_from_row(sums, len(dimensions))
     return DriversReport(survey, drivers_from_sums(matrix, dimensions, level=level), total, total - matrix.n)

@@ -21,12 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from aftersales.adapters.sql.survey_tables import product_reviews, survey_sends, survey_versions, surveys
 from aftersales.adapters.sql.tables import TABLES
 from aftersales.core.errors import ConflictError
-from aftersales.services.ports_surveys import ReviewRecord, SendRecord, SurveyRecord
+from aftersales.services.ports_surveys import OpenedLink, ReviewRecord, SendRecord, SurveyRecord
 
 __all__ = ["SqlSurveyRepository"]
 
 S, V, SE, R = surveys, survey_versions, survey_sends, product_reviews
 RESPONSES = TABLES["survey_responses"]
+CUSTOMERS = TABLES["customers"]
 _REVIEW_FIELDS = tuple(f.name for f in fields(ReviewRecord))
 
 
@@ -94,6 +95,22 @@ class SqlSurveyRepository:
     def get_send(self, send_id: str, *, for_update: bool = False) -> SendRecord | None:
         row = self._conn.execute(self._locked(select(SE).where(SE.c.send_id == send_id), for_update)).mappings().first()
         return SendRecord(**row) if row else None
+
+    def open_link(self, send_id: str, *, for_update: bool = False) -> OpenedLink | None:
+        q = (
+            select(SE, S.c.status.label("_survey_status"), V.c.definition_json, CUSTOMERS.c.locale)
+            .join(S, S.c.survey_id == SE.c.survey_id)
+            .join(V, (V.c.survey_id == SE.c.survey_id) & (V.c.version == SE.c.version))
+            .join(CUSTOMERS, CUSTOMERS.c.customer_id == SE.c.customer_id)
+            .where(SE.c.send_id == send_id)
+        )
+        if for_update and self._conn.dialect.name == "postgresql":
+            q = q.with_for_update(of=SE)
+        row = self._conn.execute(q).mappings().first()
+        if row is None:
+            return None
+        send = SendRecord(**{c.name: row[c.name] for c in SE.columns})
+        return OpenedLink(send, row["_survey_status"], row["definition_json"], row["locale"])
 
     def update_send(self, send_id: str, changes: Mapping[str, Any]) -> None:
         self._conn.execute(update(SE).where(SE.c.send_id == send_id).values(**changes))

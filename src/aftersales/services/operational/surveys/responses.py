@@ -40,7 +40,7 @@ from aftersales.core.surveys.links import SurveyLink
 from aftersales.core.surveys.model import OVERALL, Survey
 from aftersales.core.surveys.reviews import edited
 from aftersales.services.operational import webhooks
-from aftersales.services.operational.surveys.definitions import survey_version
+from aftersales.services.operational.surveys.definitions import survey_of, survey_version
 from aftersales.services.operational.surveys.links import SurveyLinks
 from aftersales.services.ports import UnitOfWork, UnitOfWorkFactory
 from aftersales.services.ports_surveys import ReviewRecord, SendRecord
@@ -98,21 +98,27 @@ def _read(links: SurveyLinks, token: str, now: datetime) -> SurveyLink | None:
         return None
 
 
-def _checked_send(u: UnitOfWork, link: SurveyLink, now: datetime, lock: bool) -> tuple[SendRecord, Survey]:
-    send = u.surveys.get_send(link.send_id, for_update=lock)
-    if send is None or (send.customer_id, send.survey_id, send.version) != (
-        link.customer_id,
-        link.survey_id,
-        link.version,
+def _checked_send(u: UnitOfWork, link: SurveyLink, now: datetime, lock: bool) -> tuple[SendRecord, Survey, str | None]:
+    """The send the link names, its survey version and the customer's locale, after the checks."""
+    opened = u.surveys.open_link(link.send_id, for_update=lock)
+    send = opened.send if opened is not None else None
+    if (
+        opened is None
+        or send is None
+        or (send.customer_id, send.survey_id, send.version)
+        != (
+            link.customer_id,
+            link.survey_id,
+            link.version,
+        )
     ):
         raise TokenError("the link does not belong to a survey sent from here", "foreign")
-    record = u.surveys.get_survey(send.survey_id)
-    if record is None or record.status != "active":
+    if opened.survey_status != "active":
         raise SurveyClosed("this survey is closed", "closed")
-    survey = survey_version(u, send.survey_id, send.version)
+    survey = survey_of(opened.definition_json)
     if is_closed(survey, send.first_answered_at, now):
         raise SurveyClosed("this survey was already answered", "answered")
-    return send, survey
+    return send, survey, opened.customer_locale
 
 
 def _stored(u: UnitOfWork, survey: Survey, send: SendRecord) -> Answers:
@@ -127,12 +133,13 @@ def _stored(u: UnitOfWork, survey: Survey, send: SendRecord) -> Answers:
     return Answers(int(overall["score"]), MappingProxyType(dims), overall["comment"])
 
 
-def _locale(u: UnitOfWork, send: SendRecord, survey: Survey, preferred: Sequence[str]) -> str:
+def _locale(customer_locale: str | None, survey: Survey, preferred: Sequence[str]) -> str:
     from babel import Locale, UnknownLocaleError
 
-    customer = u.resources.get("customers", {"customer_id": send.customer_id}) or {}
-    if customer.get("locale"):
-        return str(customer["locale"])
+    if customer_locale:
+        return customer_locale
+    if not preferred:
+        return survey.default_locale
     try:
         found = Locale.negotiate(list(preferred), sorted(survey.question), sep="_")
     except (ValueError, UnknownLocaleError):
@@ -241,9 +248,9 @@ def open_page(
     if link is None:
         return _preview(uow, links, token, now, score, None)
     with uow() as u:
-        send, survey = _checked_send(u, link, now, lock=score is not None)
+        send, survey, customer_locale = _checked_send(u, link, now, lock=score is not None)
         stored = _stored(u, survey, send)
-        locale = _locale(u, send, survey, preferred_locales)
+        locale = _locale(customer_locale, survey, preferred_locales)
         product = _product_name(u, send)
         page = Page(survey, locale, token, stored, "question", product_name=product)
         if score is not None:
@@ -273,9 +280,9 @@ def submit_page(
     if link is None:
         return _preview(uow, links, token, now, None, form)
     with uow() as u:
-        send, survey = _checked_send(u, link, now, lock=True)
+        send, survey, customer_locale = _checked_send(u, link, now, lock=True)
         stored = _stored(u, survey, send)
-        locale = _locale(u, send, survey, preferred_locales)
+        locale = _locale(customer_locale, survey, preferred_locales)
         page = Page(survey, locale, token, stored, "follow_up", product_name=_product_name(u, send))
         try:
             submitted = read_form(survey, form, stored_score=stored.score)
