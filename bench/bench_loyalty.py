@@ -7,7 +7,8 @@ expiry and two tiers is applied, and then, timed:
 
 * **process**: ``loyalty.process`` as of the store's end: every order earned, locked, released or
   reversed, every due lot expired, every tier evaluated (the product's own writer, in batches);
-* **re-process**: the same again (writes nothing: the idempotency check's cost);
+* **re-process**: the same again (writes nothing: the idempotency check's cost); with ``--sqlite``
+  both also on the same store in a SQLite file;
 * **balance**: ``loyalty.member`` (balance, lots, tier derived from the member's rows) for
   ``--samples`` random members, p50/p99; and the bare indexed sum of one member's points;
 * **liability**: ``loyalty.report`` (grouped sums over the whole ledger, pending expiry, tiers);
@@ -15,7 +16,7 @@ expiry and two tiers is applied, and then, timed:
   each with its own key, for ``--seconds``, paced at ``--rate`` per second and then unpaced:
   redemptions per second and p50/p99 latency.
 
-    .venv/bin/python bench/bench_loyalty.py [--customers 20000] [--pg URL-of-server] [--keep]
+    .venv/bin/python bench/bench_loyalty.py [--customers 20000] [--pg URL-of-server] [--keep] [--sqlite]
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rate", type=float, default=200.0, help="Paced redemptions per second (0: as fast as possible).")
     ap.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    ap.add_argument("--sqlite", action="store_true", help="Also time the same store's processing on SQLite.")
     args = ap.parse_args()
 
     import sys
@@ -100,17 +102,14 @@ def main() -> None:
         print(f"generated {args.customers:,} customers in {time.perf_counter() - started:.1f} s")
         loaded = load_store(Path(tmp), url)
         print(f"loaded: {loaded}")
+        if args.sqlite:
+            lite = f"sqlite:///{Path(tmp) / 'store.db'}"
+            load_store(Path(tmp), lite)
+            _process_twice(lite, "SQLite")
     engine = make_engine(url, pool_size=args.threads + 2)
     uow = unit_of_work_factory(engine)
     clock = ManualClock(datetime(END.year, END.month, END.day, tzinfo=UTC))
-    loyalty.apply_program(uow, PROGRAM, clock=clock)
-
-    for label in ("process", "re-process"):
-        t0, c0 = time.perf_counter(), time.process_time()
-        report = loyalty.process(uow, clock=clock, batch=2000)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f"{label}: {report.members:,} members, {report.entries:,} rows {report.by_kind} in {wall:.1f} s "
-              f"(Python CPU {cpu:.1f} s), {report.tier_changes:,} tier changes, {report.events:,} events")  # fmt: skip
+    _process_twice(url, "PostgreSQL", uow)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE loyalty_entries; ANALYZE loyalty_members"))
         entries = conn.execute(text("SELECT count(*) FROM loyalty_entries")).scalar_one()
@@ -149,6 +148,24 @@ def main() -> None:
     engine.dispose()
     if not args.keep:
         _drop(args.pg, args.database)
+
+
+def _process_twice(url: str, label: str, uow: Any = None) -> None:
+    """Apply the program and process the store as of its end, then again (which writes nothing)."""
+    clock = ManualClock(datetime(END.year, END.month, END.day, tzinfo=UTC))
+    engine = None
+    if uow is None:
+        engine = make_engine(url)
+        uow = unit_of_work_factory(engine)
+    loyalty.apply_program(uow, PROGRAM, clock=clock)
+    for run in ("process", "re-process"):
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = loyalty.process(uow, clock=clock, batch=2000)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"{label} {run}: {report.members:,} members, {report.entries:,} rows {report.by_kind} in {wall:.1f} s "
+              f"(Python CPU {cpu:.1f} s), {report.tier_changes:,} tier changes, {report.events:,} events")  # fmt: skip
+    if engine is not None:
+        engine.dispose()
 
 
 def _redeem(uow: Any, clock: ManualClock, members: list[str], threads: int, seconds: float, rate: float) -> None:
