@@ -11,8 +11,9 @@ store (profile fields and behaviour), so each refresh also diffs N memberships.
 
 The store's refresh outputs (profiles, CLV scores, memberships, segment sizes and events, queued
 webhooks) are then emptied, so every run of the benchmark does the same work, and three refreshes run,
-each in a fresh process under ``/usr/bin/time`` (wall time and peak RSS of the whole command, imports
-included), with the 1-minute load average read just before it (other work on the machine slows it):
+each in a fresh process under ``/usr/bin/time`` (wall time, CPU time and peak RSS of the whole command,
+imports included), with the 1-minute load average read just before it (other work on the machine slows
+the wall time; the CPU time moves less):
 
 * ``SQLite store, first``: ``aftersales refresh --db <store> --as-of <as-of − 2 days>``: the store's
   tables scanned into DuckDB, profiles with CLV fit and scoring, RFM cells, lookalike scores, the bulk
@@ -126,15 +127,26 @@ def _reset(db: Path) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _timed(args: list[str]) -> tuple[float, float, dict]:
-    """(wall seconds, peak RSS in MB, the command's JSON output) of one fresh process."""
-    cmd = ["/usr/bin/time", "-f", "__time %e %M", *args]
+def _moved(db: Path) -> int:
+    """Membership changes (entered + exited) stored by the latest refresh."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        latest = "(SELECT max(refreshed_at) FROM segment_sizes)"
+        sql = f"SELECT sum(entered + exited) FROM segment_sizes WHERE refreshed_at = {latest}"
+        return int(conn.execute(sql).fetchone()[0] or 0)
+
+
+def _timed(args: list[str]) -> tuple[float, float, float, dict]:
+    """(wall seconds, peak RSS in MB, CPU seconds (user + system), the command's JSON output) of one
+    fresh process. CPU seconds move less than wall time when other work shares the cores."""
+    cmd = ["/usr/bin/time", "-f", "__time %e %M %U %S", *args]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
     line = [x for x in done.stderr.splitlines() if x.startswith("__time ")][-1]
-    wall, rss_kb = line.split()[1:]
-    return float(wall), int(rss_kb) / 1024, json.loads(done.stdout)
+    wall, rss_kb, user, system = line.split()[1:]
+    return float(wall), int(rss_kb) / 1024, float(user) + float(system), json.loads(done.stdout)
 
 
 def _rfm_engine(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
@@ -197,9 +209,9 @@ def _rfm_pandas(data: Path, now: datetime) -> tuple[float, dict[str, tuple]]:
 
 def _table(a: argparse.Namespace, n_segments: int, rows: list[tuple[str, ...]]) -> None:
     print(f"\n{a.customers:,} customers, {n_segments} saved segments, as of {a.as_of}, 2 shared cores")
-    print(f"{'step':<26} {'wall s':>7} {'peak MB':>8} {'load':>5}  notes")
-    for label, wall, rss, load, notes in rows:
-        print(f"{label:<26} {wall:>7} {rss:>8} {load:>5}  {notes}")
+    print(f"{'step':<26} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'load':>5}  notes")
+    for label, wall, cpu, rss, load, notes in rows:
+        print(f"{label:<26} {wall:>7} {cpu:>7} {rss:>8} {load:>5}  {notes}")
 
 
 def main() -> None:
@@ -236,11 +248,10 @@ def main() -> None:
         if a.only and a.only not in label:
             continue
         load = os.getloadavg()[0]
-        wall, rss, out = _timed([*refresh, "--as-of", day.isoformat(), *extra])
+        wall, rss, cpu, out = _timed([*refresh, "--as-of", day.isoformat(), *extra])
         steps = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in out["timings_s"].items())
-        moved = sum(s["entered"] + s["exited"] for s in out["segments"].get("segments", []))
-        notes = f"{out['profiles_written']:,} profiles, {moved:,} membership changes; {steps}"
-        rows.append((label, f"{wall:.1f}", f"{rss:,.0f}", f"{load:.1f}", notes))
+        notes = f"{out['profiles_written']:,} profiles, {_moved(db):,} membership changes; {steps}"
+        rows.append((label, f"{wall:.1f}", f"{cpu:.1f}", f"{rss:,.0f}", f"{load:.1f}", notes))
         print(f"{label}: predictive {out['predictive']} ({out['predictive_note'] or 'ok'})", flush=True)
     if a.skip_rfm:
         _table(a, n_segments, rows)
@@ -251,8 +262,8 @@ def main() -> None:
     t_engine, engine = _rfm_engine(data, now)
     t_pandas, pandas = _rfm_pandas(data, now)
     same = engine == pandas
-    rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", load, f"{len(engine):,} customers"))
-    rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", load, f"equal to the engine's: {same}"))
+    rows.append(("RFM cells, Ibis on DuckDB", f"{t_engine:.2f}", "", "", load, f"{len(engine):,} customers"))
+    rows.append(("RFM cells, pandas", f"{t_pandas:.2f}", "", "", load, f"equal to the engine's: {same}"))
     _table(a, n_segments, rows)
     if not same:
         diff = [c for c in engine if engine[c] != pandas.get(c)][:5]

@@ -88,10 +88,27 @@ def _sqlite_rows(table: pa.Table, refreshed_at: datetime) -> list[tuple[Any, ...
         elif kind == "date":
             cols.append(col.cast(pa.string()).to_pylist())
         elif kind == "text_list":
-            cols.append([None if v is None else json.dumps(v, ensure_ascii=False) for v in col.to_pylist()])
+            cols.append(_json_lists(col))
         else:
             cols.append(col.to_pylist())
     return list(zip(*cols, strict=True))
+
+
+def _json_lists(col: pa.ChunkedArray | pa.Array) -> list[str | None]:
+    """Each list as JSON text (NULL stays NULL), each distinct list encoded once: customers share a few
+    thousand category lists between a million profiles, and ``json.dumps`` costs more than a lookup."""
+    seen: dict[tuple[str, ...], str] = {}
+    out: list[str | None] = []
+    for v in col.to_pylist():
+        if v is None:
+            out.append(None)
+            continue
+        key = tuple(v)
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = json.dumps(v, ensure_ascii=False)
+        out.append(text)
+    return out
 
 
 def _storable(table: pa.Table) -> pa.Table:
