@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from aftersales.core.errors import AftersalesError, FieldError, ValidationError
 
-__all__ = ["PROBLEM_JSON", "install_handlers", "problem_body", "problem_response"]
+__all__ = ["PROBLEM_JSON", "install_handlers", "located", "problem_body", "problem_response"]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -45,6 +45,14 @@ def problem_body(
     if errors is not None:
         doc["errors"] = [{"loc": list(e.loc), "message": e.message} for e in errors]
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def located(exc: ValidationError, where: str) -> ValidationError:
+    """``exc`` with each field error located under ``where`` (``"body"``, ``"query"``): a service names
+    a document's own paths (``steps/2/duration``), the API answers with the request's
+    (``["body", "steps", 2, "duration"]``). The error keeps its class (a segment's DefinitionError stays one)."""
+    errors = [FieldError((where, *e.loc), e.message) for e in exc.errors] or [FieldError((where,), str(exc))]
+    return type(exc)(str(exc), errors)
 
 
 def problem_response(status: int, detail: str | None = None, **kw: Any) -> Response:

@@ -35,7 +35,7 @@ from aftersales.core.metrics.periods import PeriodKind
 from aftersales.core.metrics.registry import METRICS
 from aftersales.entrypoints.api.analytics_schemas import MetricsOut, RefreshIn, RefreshOut, ScoreOut, ScorePage
 from aftersales.entrypoints.api.deps import get_uow, require_scope
-from aftersales.entrypoints.api.problems import PROBLEM_JSON, problem_body
+from aftersales.entrypoints.api.problems import PROBLEM_JSON, located, problem_body
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.analytical import metrics as metrics_service
 from aftersales.services.analytical import scores
@@ -134,13 +134,6 @@ def _check_query(names: list[str], start: date | None, end: date | None) -> None
         raise ValidationError(f"{len(errors)} invalid field(s)", errors)
 
 
-def _in_query(exc: ValidationError) -> ValidationError:
-    """A service's validation error with its fields located in the query string (its parameter names
-    are the query's: ``name``, ``period``, ``from``, ``to``, ``by``)."""
-    errors = [FieldError(("query", *e.loc), e.message) for e in exc.errors] or [FieldError(("query",), str(exc))]
-    return ValidationError(str(exc), errors)
-
-
 @router.get("/metrics", response_model=MetricsOut, dependencies=reader, summary="Retention metrics", responses=BUSY)
 def metrics(
     request: Request,
@@ -170,7 +163,7 @@ def metrics(
                 else:
                     result = metrics_service.scorecard(src, period=period, end=end, today=today, tz=tz, by=by)
         except ValidationError as exc:
-            raise _in_query(exc) from exc
+            raise located(exc, "query") from exc
     periods = [{**asdict(p), "last_day": p.last_day, "label": p.label} for p in result.periods]
     return {"data": plain_json(result.records), "errors": result.errors, "periods": periods, "caption": result.caption}
 

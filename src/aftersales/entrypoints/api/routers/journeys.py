@@ -18,10 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from starlette.responses import Response
 
-from aftersales.core.errors import FieldError, ValidationError
+from aftersales.core.errors import ValidationError
 from aftersales.core.journeys import journey_schema
 from aftersales.entrypoints.api.deps import get_uow, require_scope
 from aftersales.entrypoints.api.journey_schemas import ApplyOut, ArchiveOut, JourneyOut, JourneyPage
+from aftersales.entrypoints.api.problems import located
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.operational.journeys import definitions
 from aftersales.services.ports import UnitOfWorkFactory
@@ -41,12 +42,6 @@ Reassign = Annotated[
 ]
 Paused = Annotated[bool, Query(description="Create the journey paused (no effect on an existing journey).")]
 Statuses = Annotated[list[str] | None, Query(description="Only journeys in these statuses (active, paused, archived).")]
-
-
-def _in_body(exc: ValidationError) -> ValidationError:
-    """The service's validation error located in the request body (its paths are the document's)."""
-    errors = [FieldError(("body", *e.loc), e.message) for e in exc.errors] or [FieldError(("body",), str(exc))]
-    return ValidationError(str(exc), errors)
 
 
 def _journey(journey: definitions.StoredJourney, *, counted: bool = True) -> dict[str, Any]:
@@ -89,7 +84,7 @@ def create(
     try:
         done = definitions.create(uow, document, paused=paused)
     except ValidationError as exc:
-        raise _in_body(exc) from exc
+        raise located(exc, "body") from exc
     return _applied(done, response)
 
 
@@ -119,7 +114,7 @@ def put(
     try:
         done = definitions.apply_at(uow, ref, document, reassign=reassign, paused=paused)
     except ValidationError as exc:
-        raise _in_body(exc) from exc
+        raise located(exc, "body") from exc
     return _applied(done, response)
 
 

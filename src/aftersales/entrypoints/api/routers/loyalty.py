@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.entrypoints.api.deps import get_uow, require_scope
+from aftersales.entrypoints.api.problems import located
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.operational import loyalty
 from aftersales.services.ports import UnitOfWorkFactory
@@ -201,8 +202,7 @@ def apply(document: Document, response: Response, uow: UnitOfWorkFactory = Depen
     try:
         done = loyalty.apply_program(uow, document)
     except ValidationError as exc:
-        errors = [FieldError(("body", *e.loc), e.message) for e in exc.errors] or [FieldError(("body",), str(exc))]
-        raise ValidationError(str(exc), errors) from exc
+        raise located(exc, "body") from exc
     response.status_code = 201 if done.status == "created" else 200
     return {"status": done.status, "program": _program(done.program)}
 

@@ -19,9 +19,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from aftersales.core.errors import FieldError, ValidationError
-from aftersales.core.segments import DefinitionError
+from aftersales.core.errors import ValidationError
 from aftersales.entrypoints.api.deps import get_uow, require_scope
+from aftersales.entrypoints.api.problems import located
 from aftersales.entrypoints.api.routers.analytics import analytics_slots, busy_response
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor, PageLimit
 from aftersales.services.operational import segments
@@ -122,14 +122,6 @@ class SizePage(BaseModel):
     next_cursor: str | None
 
 
-def _in_body(exc: ValidationError) -> ValidationError:
-    """A service's validation error located in the request body (its fields are the body's)."""
-    errors = [FieldError(("body", *e.loc), e.message) for e in exc.errors] or [FieldError(("body",), str(exc))]
-    if isinstance(exc, DefinitionError):
-        return DefinitionError(str(exc), errors)
-    return ValidationError(str(exc), errors)
-
-
 def _out(segment: segments.Segment) -> dict[str, Any]:
     return {k: v for k, v in asdict(segment).items() if k != "deleted_at"}
 
@@ -143,7 +135,7 @@ def create(body: SegmentIn, uow: UnitOfWorkFactory = Depends(get_uow)) -> Any:
             uow, body.name, where=body.where, definition=body.definition, description=body.description
         )
     except ValidationError as exc:
-        raise _in_body(exc) from exc
+        raise located(exc, "body") from exc
     return _out(made)
 
 
@@ -167,7 +159,7 @@ def preview(body: PreviewIn, request: Request) -> Any:
                     src, where=body.where, definition=body.definition, now=body.now, limit=body.limit
                 )
         except ValidationError as exc:
-            raise _in_body(exc) from exc
+            raise located(exc, "body") from exc
     return {**asdict(result), "columns": list(result.columns)}
 
 
@@ -186,7 +178,7 @@ def change(segment_id: SegmentRef, body: SegmentPatch, uow: UnitOfWorkFactory = 
             uow, segment_id, name=body.name, where=body.where, definition=body.definition, **extra
         )
     except ValidationError as exc:
-        raise _in_body(exc) from exc
+        raise located(exc, "body") from exc
     return _out(changed)
 
 

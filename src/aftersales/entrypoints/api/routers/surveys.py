@@ -28,6 +28,7 @@ from starlette.responses import Response
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.entrypoints.api.deps import get_uow, require_scope
+from aftersales.entrypoints.api.problems import located
 from aftersales.entrypoints.api.routers.analytics import analytics_slots, busy_response, plain_json
 from aftersales.entrypoints.api.schemas import KEY_PATTERN, PageCursor
 from aftersales.services.analytical import surveys as analysis
@@ -50,11 +51,6 @@ class ModerationIn(BaseModel):
     action: Literal["publish", "reject", "pending"]
     note: str | None = Field(default=None, max_length=2000)
     incentivised: bool | None = None
-
-
-def _located(exc: ValidationError, where: str) -> ValidationError:
-    errors = [FieldError((where, *e.loc), e.message) for e in exc.errors] or [FieldError((where,), str(exc))]
-    return ValidationError(str(exc), errors)
 
 
 def _survey(s: definitions.StoredSurvey) -> dict[str, Any]:
@@ -85,7 +81,7 @@ def put_survey(
     try:
         survey = definitions.parse_document(document)
     except ValidationError as exc:
-        raise _located(exc, "body") from exc
+        raise located(exc, "body") from exc
     if survey.name != ref:
         message = f"the document names survey {survey.name!r}, the URL {ref!r}"
         raise ValidationError(message, [FieldError(("body", "name"), message)])
@@ -120,7 +116,7 @@ def _analysed(request: Request, run: Callable[[Any], Any]) -> Any:
             with request.app.state.plane.open_source() as src:
                 return plain_json(run(src))
         except ValidationError as exc:
-            raise _located(exc, "query") from exc
+            raise located(exc, "query") from exc
 
 
 @router.get("/surveys/{ref}/report", dependencies=reader, summary="A survey's scores per period", responses=BUSY)
