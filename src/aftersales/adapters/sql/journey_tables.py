@@ -39,7 +39,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from aftersales.adapters.sql.tables import metadata
+from aftersales.adapters.sql.tables import TABLES, metadata
 from aftersales.adapters.sql.types import UTCDateTime
 
 __all__ = [
@@ -106,6 +106,29 @@ journey_enrollments = Table(
 )
 Index("ix_journey_enrollments_due", journey_enrollments.c.status, journey_enrollments.c.wake_at)
 Index("ix_journey_enrollments_customer", journey_enrollments.c.journey_id, journey_enrollments.c.customer_id)
+# Claims of one journey's due rows, which a paused journey's backlog cannot slow (migration 0012).
+Index(
+    "ix_journey_enrollments_active_due",
+    journey_enrollments.c.journey_id,
+    journey_enrollments.c.wake_at,
+    sqlite_where=journey_enrollments.c.status == "active",
+    postgresql_where=journey_enrollments.c.status == "active",
+)
+
+# Facts by time (trigger scans) and by customer (occurrences since entry) on the contract tables the
+# journey runtime reads (migration 0012).
+_FACT_INDEXES = (
+    ("ix_events_name_occurred_at", "events", ("name", "occurred_at")),
+    ("ix_events_customer_name_occurred_at", "events", ("customer_id", "name", "occurred_at")),
+    ("ix_orders_ordered_at", "orders", ("ordered_at",)),
+    ("ix_orders_delivered_at", "orders", ("delivered_at",)),
+    ("ix_orders_returned_at", "orders", ("returned_at",)),
+    ("ix_product_registrations_registered_at", "product_registrations", ("registered_at",)),
+    ("ix_tickets_opened_at", "tickets", ("opened_at",)),
+    ("ix_survey_responses_responded_at", "survey_responses", ("responded_at",)),
+)
+for _name, _table, _columns in _FACT_INDEXES:
+    Index(_name, *(TABLES[_table].c[c] for c in _columns))
 
 journey_messages = Table(
     "journey_messages",
