@@ -20,6 +20,8 @@ def _required_scope(method: str, path: str) -> str:
         return "read" if method == "GET" or path == "/v1/segments/preview" else "admin"
     if path.startswith(("/v1/journeys", "/v1/suppressions")):  # journeys and suppressions are configuration
         return "read" if method == "GET" else "admin"
+    if path.startswith(("/v1/surveys", "/v1/reviews")):  # surveys are configuration; moderation is admin's
+        return "read" if method == "GET" or path.endswith("/preview") else "admin"
     if path.startswith("/v1/loyalty"):  # a shop redeems its customers' points; the program and awards are admin's
         return "read" if method == "GET" else "ingest" if path == "/v1/loyalty/redemptions" else "admin"
     return "read" if method == "GET" else "ingest"
@@ -37,8 +39,9 @@ def test_the_matrix_covers_every_resource_and_webhook_route(api) -> None:
     # segments (create, list, read, update, delete, preview, members, sizes), profile, messages (list,
     # progress), suppressions (list, add, remove), journeys (schema, list, create, read, apply, archive,
     # pause, resume, report, enrollments, remove an enrollment), loyalty (program read and apply, member,
-    # history, redemptions, awards, liability)
-    assert len(routes) == 7 * 4 + 1 + 7 + 4 + 8 + 1 + 2 + 3 + 11 + 7
+    # history, redemptions, awards, liability), surveys (list, read, apply, archive, preview, report,
+    # drivers, themes, remeasure), reviews (list, export, moderate)
+    assert len(routes) == 7 * 4 + 1 + 7 + 4 + 8 + 1 + 2 + 3 + 11 + 7 + 12
     assert ("POST", "/v1/events") in routes
     assert {("GET", "/v1/metrics"), ("GET", "/v1/customers/x/scores"), ("GET", "/v1/scores")} <= set(routes)
     assert ("POST", "/v1/scores/refresh") in routes
