@@ -84,17 +84,17 @@ def test_keys_are_scoped_per_api_key_and_checked(api) -> None:
 
 @pytest.fixture(scope="module")
 def short_claims(store_url: str, live_server) -> Iterator[tuple[str, str, str, bootstrap.ServicePlane, list[int]]]:
-    """A second API on the same store whose claims go stale after 1 s without a heartbeat (every 0.2 s),
-    with a route that takes 2.5 s. Yields (base URL, API key, its key id, plane, runs of the slow route)."""
+    """A second API on the same store whose claims go stale after 2 s without a heartbeat (every 0.2 s:
+    ten beats may be late on a loaded machine before a live claim looks stale), with a route that takes 4 s. Yields (base URL, API key, its key id, plane, runs of the slow route)."""
     plane = bootstrap.service_plane(store_url, migrate=True)
     try:
-        opts = ApiOptions(idempotency_wait_s=10.0, idempotency_stale_s=1.0, idempotency_heartbeat_s=0.2)
+        opts = ApiOptions(idempotency_wait_s=10.0, idempotency_stale_s=2.0, idempotency_heartbeat_s=0.2)
         app = create_app(Settings(database_url=store_url), plane=plane, options=opts)
         runs = [0]
 
         async def slow() -> dict[str, int]:
             runs[0] += 1
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(4.0)
             return {"run": runs[0]}
 
         app.add_api_route("/v1/slow", slow, methods=["POST"], status_code=201)
@@ -122,8 +122,8 @@ def test_a_claim_left_by_a_killed_request_is_taken_over_once_stale(short_claims)
 
 
 def test_a_live_request_longer_than_the_stale_age_is_not_run_twice(short_claims) -> None:
-    """The heartbeat keeps a running request's claim fresh: a retry that arrives while it runs 2.5 s
-    (stale age 1 s) waits for it and gets its response, rather than taking the claim over."""
+    """The heartbeat keeps a running request's claim fresh: a retry that arrives while it runs 4 s
+    (stale age 2 s) waits for it and gets its response, rather than taking the claim over."""
     url, key, _, _, runs = short_claims
     headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex}
     before = runs[0]
