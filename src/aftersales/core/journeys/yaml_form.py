@@ -21,8 +21,8 @@ positive duration: a whole number above 0 and a unit m, h, d or w (30m, 12h, 2d,
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import yaml
 from yaml.constructor import ConstructorError
@@ -32,7 +32,9 @@ from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.journeys.model import Journey
 from aftersales.core.journeys.parse import SHOWN, parse_journey, path_text
 
-__all__ = ["load_journey_yaml", "load_yaml_document"]
+__all__ = ["load_journey_yaml", "load_yaml_as", "load_yaml_document"]
+
+T = TypeVar("T")
 
 _REPLACED = {
     "tag:yaml.org,2002:bool",
@@ -132,15 +134,17 @@ def _locate(node: Node | None, loc: tuple[str | int, ...]) -> tuple[int, int]:
     return _where(mark)
 
 
-def load_journey_yaml(text: str, source: str = "<string>") -> Journey:
-    """The journey a YAML file describes; :class:`ValidationError` naming ``source``, line and column
-    of every problem (module docstring)."""
+def load_yaml_as(text: str, source: str, parse: Callable[[Any], T], what: str, expected: str) -> T:
+    """``parse`` of the document a YAML file holds, every problem located by ``source``, line and
+    column (``surveys/nps.yaml:7:5: dimensions/0/id: ...``); ``what`` names the document in messages
+    (``journey``, ``survey``), ``expected`` says what an empty file lacks. Journeys, surveys and the
+    loyalty program read their files through it."""
     data, node = load_yaml_document(text, source)
     if data is None:
-        message = f"{source}:1:1: the file holds no journey (expected name, trigger and steps)"
+        message = f"{source}:1:1: the file holds no {what} (expected {expected})"
         raise ValidationError(message, [FieldError((), message)])
     try:
-        return parse_journey(data)
+        return parse(data)
     except ValidationError as exc:
         placed = [(e, _locate(node, e.loc)) for e in exc.errors]
         errors = [FieldError(e.loc, f"{source}:{line}:{column}: {e.message}") for e, (line, column) in placed]
@@ -148,4 +152,10 @@ def load_journey_yaml(text: str, source: str = "<string>") -> Journey:
             f"line {line}, column {column}: {path_text(e.loc)}: {e.message}" for e, (line, column) in placed[:SHOWN]
         )
         more = f" (and {len(placed) - SHOWN} more)" if len(placed) > SHOWN else ""
-        raise ValidationError(f"{source}: invalid journey: {shown}{more}", errors) from None
+        raise ValidationError(f"{source}: invalid {what}: {shown}{more}", errors) from None
+
+
+def load_journey_yaml(text: str, source: str = "<string>") -> Journey:
+    """The journey a YAML file describes; :class:`ValidationError` naming ``source``, line and column
+    of every problem (module docstring)."""
+    return load_yaml_as(text, source, parse_journey, "journey", "name, trigger and steps")

@@ -331,19 +331,6 @@ def load_survey_yaml(text: str, source: str = "<string>") -> Survey:
     """The survey a YAML file describes; :class:`ValidationError` naming ``source``, line and column
     of every problem (``surveys/nps.yaml:7:5: dimensions/0/id: ...``). YAML is read as journey files
     are (``core.journeys.yaml_form``: YAML 1.2 scalars, so ``no`` stays text; repeated keys refused)."""
-    from aftersales.core.journeys.yaml_form import _locate, load_yaml_document
+    from aftersales.core.journeys.yaml_form import load_yaml_as
 
-    data, node = load_yaml_document(text, source)
-    if data is None:
-        message = f"{source}:1:1: the file holds no survey (expected name, kind and question)"
-        raise ValidationError(message, [FieldError((), message)])
-    try:
-        return parse_survey(data)
-    except ValidationError as exc:
-        placed = [(e, _locate(node, e.loc)) for e in exc.errors]
-        errors = [FieldError(e.loc, f"{source}:{line}:{column}: {e.message}") for e, (line, column) in placed]
-        shown = "; ".join(
-            f"line {line}, column {column}: {_path(e.loc)}: {e.message}" for e, (line, column) in placed[:SHOWN]
-        )
-        more = f" (and {len(placed) - SHOWN} more)" if len(placed) > SHOWN else ""
-        raise ValidationError(f"{source}: invalid survey: {shown}{more}", errors) from None
+    return load_yaml_as(text, source, parse_survey, "survey", "name, kind and question")
