@@ -10,7 +10,11 @@ Each :meth:`SmtpTransport.send` runs ``MAIL FROM`` (the From address, or ``envel
 bounce address), ``RCPT TO`` (each To, Cc and Bcc address; the ``Bcc`` header itself is not
 sent), ``DATA``, and turns the replies into a :class:`~aftersales.core.messaging.transport.SendResult`
 with :func:`~aftersales.core.messaging.transport.classify_smtp_reply`. A refused transaction is reset
-(``RSET``) so the connection serves the next message.
+(``RSET``) so the connection serves the next message. When the server offers ``PIPELINING`` (RFC
+2920; Postfix, Exim, the big relays do) and the message has one recipient with a plain ASCII address,
+``MAIL FROM``, ``RCPT TO`` and ``DATA`` go out in one write and their replies are read in order: two
+round trips per message (envelope, content) instead of four, which is most of the client's time
+against a relay a few milliseconds away.
 
 **Dropped connections.** A server closes idle connections (often after a few minutes, sometimes with
 a ``421``). When the connection fails before any of the message was accepted (at ``MAIL FROM``), the
@@ -199,20 +203,14 @@ class SmtpTransport:
             return options
         # Until the message's content is sent, a lost connection delivered nothing: safe to retry.
         try:
-            code, reply = conn.mail(sender, options)
-            if code == 421:  # the server is closing the channel
-                raise _Retry()
-            if code != 250:
-                return self._reset(conn, classify_smtp_reply(code, reply, stage="mail"))
-            for rcpt in recipients:
-                code, reply = conn.rcpt(rcpt)
-                if code not in (250, 251):
-                    return self._reset(conn, classify_smtp_reply(code, reply, stage="rcpt"))
-            code, reply = conn.docmd("DATA")
-            if code != 354:
-                return self._reset(conn, classify_smtp_reply(code, reply, stage="data"))
+            if _can_pipeline(conn, sender, recipients, options):
+                refused = self._envelope_pipelined(conn, sender, recipients[0], options)
+            else:
+                refused = self._envelope(conn, sender, recipients, options)
         except _CONNECTION_ERRORS:
             raise _Retry() from None
+        if refused is not None:
+            return refused
         try:
             conn.send(_dot_terminated(payload))
             code, reply = conn.getreply()
@@ -228,6 +226,47 @@ class SmtpTransport:
         if not result.ok:
             log.warning("smtp server %s:%s refused a message after DATA (%s)", self.host, self.port, code)
         return result
+
+    def _envelope(
+        self, conn: smtplib.SMTP, sender: str, recipients: list[str], options: list[str]
+    ) -> SendResult | None:
+        """``MAIL FROM``, each ``RCPT TO``, ``DATA``, one reply at a time; None when the server waits
+        for the content, else the refusal (the transaction reset)."""
+        code, reply = conn.mail(sender, options)
+        if code == 421:  # the server is closing the channel
+            raise _Retry()
+        if code != 250:
+            return self._reset(conn, classify_smtp_reply(code, reply, stage="mail"))
+        for rcpt in recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                return self._reset(conn, classify_smtp_reply(code, reply, stage="rcpt"))
+        code, reply = conn.docmd("DATA")
+        if code != 354:
+            return self._reset(conn, classify_smtp_reply(code, reply, stage="data"))
+        return None
+
+    def _envelope_pipelined(self, conn: smtplib.SMTP, sender: str, rcpt: str, options: list[str]) -> SendResult | None:
+        """The same three commands sent at once and their replies read in order (RFC 2920, for a
+        server that offers ``PIPELINING``): one round trip instead of three. With one recipient a
+        refused ``MAIL`` or ``RCPT`` makes the server refuse ``DATA`` too (RFC 2920 section 3.1:
+        no valid recipient); should it answer 354 anyway, an empty content ends the transaction,
+        delivered to nobody, before the reset."""
+        extra = " " + " ".join(options) if options else ""
+        conn.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}{extra}\r\nRCPT TO:{smtplib.quoteaddr(rcpt)}\r\nDATA\r\n")
+        (mail, mail_reply), (to, to_reply), (data, data_reply) = conn.getreply(), conn.getreply(), conn.getreply()
+        if mail == 421:
+            raise _Retry()
+        if mail != 250 or to not in (250, 251):
+            if data == 354:
+                conn.send(".\r\n")
+                conn.getreply()
+            if mail != 250:
+                return self._reset(conn, classify_smtp_reply(mail, mail_reply, stage="mail"))
+            return self._reset(conn, classify_smtp_reply(to, to_reply, stage="rcpt"))
+        if data != 354:
+            return self._reset(conn, classify_smtp_reply(data, data_reply, stage="data"))
+        return None
 
     def _reset(self, conn: smtplib.SMTP, result: SendResult) -> SendResult:
         log.info("smtp server %s:%s refused a transaction (%s)", self.host, self.port, result.code)
@@ -291,6 +330,13 @@ def _mail_options(conn: smtplib.SMTP, sender: str, recipients: list[str], payloa
     if not payload.isascii() and conn.has_extn("8bitmime"):
         options.append("BODY=8BITMIME")
     return options
+
+
+def _can_pipeline(conn: smtplib.SMTP, sender: str, recipients: list[str], options: list[str]) -> bool:
+    """Pipeline the envelope when the server offers it, for one recipient with plain ASCII addresses
+    (no ``SMTPUTF8``; several recipients, some of which may be refused, keep the one-by-one dialogue)."""
+    plain = all(a.isascii() and "\r" not in a and "\n" not in a for a in (sender, *recipients))
+    return len(recipients) == 1 and plain and "SMTPUTF8" not in options and conn.has_extn("pipelining")
 
 
 def _dot_terminated(payload: bytes) -> bytes:
