@@ -58,15 +58,21 @@ def survey_drivers(
         dimensions = [r["dimension"] for r in found if r["dimension"] != OVERALL]
     if not dimensions:
         raise ValidationError(f"survey {survey!r} has no answers with follow-up dimensions to explain its score")
+    if any(not d or len(d) > 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in d) for d in dimensions):
+        message = "a dimension is a name of at most 100 characters without control characters"
+        raise ValidationError(f"dimensions: {message}", [FieldError(("dimensions",), message)])
     if len(dimensions) > MAX_DRIVERS or OVERALL in dimensions or len(set(dimensions)) != len(dimensions):
         message = f"give up to {MAX_DRIVERS} distinct dimensions other than 'overall'"
         raise ValidationError(f"dimensions: {message}", [FieldError(("dimensions",), message)])
+    # Columns get positional names (d0, d1, ..., y): a dimension's name is data, not a safe SQL
+    # identifier (any text an API client sends).
+    aliases = [f"d{i}" for i in range(len(dimensions))]
     columns = {
-        name: ibis.ifelse(rows.dimension == name, rows.score.cast("float64"), ibis.null("float64")).max()
-        for name in (*dimensions, OVERALL)
+        alias: ibis.ifelse(rows.dimension == name, rows.score.cast("float64"), ibis.null("float64")).max()
+        for alias, name in zip((*aliases, "y"), (*dimensions, OVERALL), strict=True)
     }
     wide = rows.group_by("response_id").aggregate(**columns)
-    sums = source.execute(cross_product_sums(wide, dimensions, OVERALL))[0]
+    sums = source.execute(cross_product_sums(wide, aliases, "y"))[0]
     overall = rows.filter(rows.dimension == OVERALL)  # one row per response: no second pivot to count them
     total = int(source.execute(overall.aggregate(n=overall.count()))[0]["n"] or 0)
     matrix = sums_from_row(sums, len(dimensions))

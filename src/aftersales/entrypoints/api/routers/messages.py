@@ -155,7 +155,7 @@ def suppression_add(body: SuppressionIn, uow: UnitOfWorkFactory = Depends(get_uo
 @router.delete("/suppressions", response_model=SuppressionOut, dependencies=admin)
 def suppression_remove(
     customer: Annotated[str, Query(min_length=1, max_length=255, pattern=KEY_PATTERN)],
-    topic: Annotated[str, Query(min_length=1, max_length=100)] = "*",
+    topic: Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] = "*",
     channel: Literal["email"] = "email",
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:

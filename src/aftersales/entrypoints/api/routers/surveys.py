@@ -17,6 +17,7 @@ Reads need the ``read`` scope, writes ``admin``. The public pages (``/s/{token}`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -126,7 +127,7 @@ def survey_report(
     period: Annotated[Literal["day", "week", "month", "quarter", "year"], Query()] = "month",
     start: From = None,
     end: To = None,
-    dimension: Annotated[str, Query(max_length=40)] = "overall",
+    dimension: Annotated[str, Query(max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")] = "overall",
     uow: UnitOfWorkFactory = Depends(get_uow),
 ) -> Any:
     """The survey's score per period with its 95% interval (NPS: Wald; CSAT: Wilson; CES: t)."""
@@ -215,7 +216,7 @@ def survey_remeasure(
 @router.get("/reviews", dependencies=reader, summary="List reviews")
 def list_reviews(
     status: Annotated[Literal["pending", "published", "rejected"] | None, Query()] = None,
-    product_id: Annotated[str | None, Query(max_length=255)] = None,
+    product_id: Annotated[str | None, Query(max_length=255, pattern=KEY_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PageCursor = None,
     uow: UnitOfWorkFactory = Depends(get_uow),
@@ -232,6 +233,9 @@ def export_reviews(
 ) -> Any:
     """One document per product: its published reviews (incentivised ones disclosed) and schema.org
     `Product` JSON-LD with `AggregateRating` and `Review` items for the product page."""
+    if any(not re.fullmatch(KEY_PATTERN, p) for p in product_id or ()):
+        message = "a product id must not be empty or hold '/' or control characters"
+        raise ValidationError(message, [FieldError(("query", "product_id"), message)])
     return {"products": reviews.export(uow, product_ids=product_id, seller=seller)}
 
 
