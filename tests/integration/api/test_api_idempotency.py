@@ -85,7 +85,8 @@ def test_keys_are_scoped_per_api_key_and_checked(api) -> None:
 @pytest.fixture(scope="module")
 def short_claims(store_url: str, live_server) -> Iterator[tuple[str, str, str, bootstrap.ServicePlane, list[int]]]:
     """A second API on the same store whose claims go stale after 2 s without a heartbeat (every 0.2 s:
-    ten beats may be late on a loaded machine before a live claim looks stale), with a route that takes 4 s. Yields (base URL, API key, its key id, plane, runs of the slow route)."""
+    ten beats may be late on a loaded machine before a live claim looks stale), with a route that takes
+    4 s. Yields (base URL, API key, its key id, plane, runs of the slow route)."""
     plane = bootstrap.service_plane(store_url, migrate=True)
     try:
         opts = ApiOptions(idempotency_wait_s=10.0, idempotency_stale_s=2.0, idempotency_heartbeat_s=0.2)
