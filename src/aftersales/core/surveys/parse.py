@@ -34,6 +34,7 @@ from typing import Any
 
 from aftersales.core.errors import FieldError, ValidationError
 from aftersales.core.journeys.durations import format_duration, parse_duration
+from aftersales.core.journeys.parse import invalid_journey
 from aftersales.core.localtime import parse_locale
 from aftersales.core.surveys.model import (
     DEFAULT_EDIT_WINDOW,
@@ -63,15 +64,10 @@ FIELDS = (
 REQUIRED = ("name", "kind", "question")
 
 
-def _path(loc: Loc) -> str:
-    return "/".join(map(str, loc)) or "(document)"
-
-
 def invalid_survey(errors: Sequence[FieldError], prefix: str = "invalid survey") -> ValidationError:
-    """One error listing ``errors`` (the first ten in its message, all in ``.errors``)."""
-    shown = "; ".join(f"{_path(e.loc)}: {e.message}" for e in errors[:SHOWN])
-    more = f" (and {len(errors) - SHOWN} more)" if len(errors) > SHOWN else ""
-    return ValidationError(f"{prefix}: {shown}{more}", list(errors))
+    """One error listing ``errors`` (the first ten in its message, all in ``.errors``), worded as the
+    journey documents' errors are (one formatter: ``core.journeys.parse.invalid_journey``)."""
+    return invalid_journey(errors, prefix)
 
 
 class _Reader:
